@@ -1,0 +1,1 @@
+"""AEGAN (Lazarou 2020) and its GAN and AAE baselines."""

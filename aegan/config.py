@@ -1,0 +1,82 @@
+"""AEGAN hyperparameters as plain values; the defaults are the paper's (section 4)."""
+
+import dataclasses
+import math
+
+MODELS = ("aegan", "gan", "aae")
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot work; the message names it."""
+
+
+@dataclasses.dataclass
+class AEGANConfig:
+    model: str = "aegan"
+    resolution: int = 64
+    latent_dim: int = 32  # the paper's N_32(0, I); the authors' code defaults to 16
+    batch_size: int = 16
+    steps: int = 300_000  # the authors' steps: one round of updates = 4 steps
+    width: float = 1.0  # multiplies every convolution's channel count (1.0 = paper)
+    mirror: bool = True  # horizontal-flip doubling: 21,552 -> 43,104 images
+    # Networks (REFERENCE.md).
+    input_noise: float = 0.01  # GaussianNoise stddev on E, Dx and Dz inputs
+    dropout_rate: float = 0.005  # GaussianDropout rate in E, Dx and Dz blocks
+    leaky_slope: float = 0.02  # the authors' "leaky_relu"
+    latent_blocks: int = 16  # Dz's densely connected blocks
+    latent_block_units: int = 16
+    # Losses and optimizers.
+    image_reconstruction_weight: float = 10.0
+    latent_reconstruction_weight: float = 5.0
+    adversarial_weight: float = 1.0
+    real_label: float = 0.95
+    fake_label: float = 0.05
+    discriminator_lr: float = 5e-4
+    generator_encoder_lr: float = 2e-4
+    adam_beta_1: float = 0.5
+    clipnorm: float = 1.0
+
+    @property
+    def rounds(self):
+        return math.ceil(self.steps / 4)
+
+    def validate(self):
+        def need(ok, message):
+            if not ok:
+                raise ConfigError(message)
+
+        need(self.model in MODELS, f"--model must be one of {', '.join(MODELS)}, not {self.model!r}")
+        r = self.resolution
+        need(r in (32, 64, 128), f"resolution must be 32, 64 or 128, not {r}")
+        need(self.latent_dim >= 1, f"latent size must be at least 1, not {self.latent_dim}")
+        need(self.batch_size >= 1, f"batch size must be at least 1, not {self.batch_size}")
+        need(self.steps >= 1, f"steps must be at least 1, not {self.steps}")
+        need(self.width > 0, f"width must be positive, not {self.width}")
+        need(0 <= self.dropout_rate < 1, f"dropout rate must be in [0, 1), not {self.dropout_rate}")
+        need(self.input_noise >= 0, f"input noise must be >= 0, not {self.input_noise}")
+        for name in ("discriminator_lr", "generator_encoder_lr"):
+            need(getattr(self, name) > 0, f"{name} must be positive, not {getattr(self, name)}")
+        return self
+
+
+PRESETS = {
+    # The paper's setting (section 4): 64x64, latent 32, batch 16, 300k steps.
+    "paper": {},
+    # Minutes on a 2-core CPU: 32x32 and a quarter of the channels.
+    "small": {"resolution": 32, "width": 0.25, "steps": 4000},
+    # Seconds: for tests.
+    "tiny": {"resolution": 32, "width": 0.0625, "latent_dim": 8, "batch_size": 4,
+             "latent_blocks": 2, "steps": 8},
+}
+
+
+def make_config(preset="paper", **overrides):
+    """The preset's values, then every override that is not None."""
+    if preset not in PRESETS:
+        raise ConfigError(f"--preset must be one of {', '.join(PRESETS)}, not {preset!r}")
+    values = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
+    fields = {f.name for f in dataclasses.fields(AEGANConfig)}
+    unknown = sorted(set(values) - fields)
+    if unknown:
+        raise ConfigError(f"unknown config key(s): {', '.join(unknown)}")
+    return AEGANConfig(**values).validate()

@@ -1,0 +1,99 @@
+"""Training speed of GAN, AAE and AEGAN on the current backend: compile time, ms/step, GFLOP/s.
+
+    python benchmarks/train_step.py                       # all models, paper and small presets
+    KERAS_BACKEND=jax python benchmarks/train_step.py --models aegan --presets paper
+
+A step is a quarter of a round (the authors' count). Warm-up (compilation and the first
+round) is excluded from the timing and printed apart. FLOPs are model FLOPs counted from the
+networks' convolution and dense layers (multiply-add = 2 FLOPs; a backward pass = 2x the
+forward), for the calls one round makes, so GFLOP/s compares across backends and machines.
+Prints figures; asserts nothing.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from aegan.config import make_config  # noqa: E402
+from aegan.models import build_model  # noqa: E402
+from common import engine  # noqa: E402
+
+
+def forward_flops(model):
+    """Multiply-add FLOPs of one sample through a Keras model's Conv2D and Dense layers."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            _, h, w, c_out = layer.output.shape
+            kh, kw, c_in, _ = layer.kernel.shape
+            total += 2 * h * w * kh * kw * c_in * c_out
+        elif isinstance(layer, keras.layers.Dense):
+            total += 2 * int(np.prod(layer.kernel.shape))
+    return total
+
+
+# (network, samples per batch, passes) per round: passes 1 = forward only, 3 = forward and
+# backward to weights and inputs, 2 = forward and backward to inputs only (frozen network).
+ROUND_CALLS = {
+    "aegan": [("encoder", 2, 1), ("generator", 3, 1), ("encoder", 1, 1),
+              ("discriminator_image", 4, 3), ("discriminator_latent", 4, 3),
+              ("encoder", 4, 3), ("generator", 8, 3), ("encoder", 4, 3),
+              ("discriminator_image", 8, 2), ("discriminator_latent", 8, 2)],
+    "gan": [("generator", 2, 1), ("discriminator_image", 4, 3),
+            ("generator", 4, 3), ("discriminator_image", 4, 2)],
+    "aae": [("encoder", 2, 1), ("discriminator_latent", 4, 3),
+            ("encoder", 4, 3), ("generator", 4, 3), ("discriminator_latent", 4, 2)],
+}
+
+
+def round_flops(model, name, batch):
+    return sum(forward_flops(model.nets[n]) * batches * batch * passes
+               for n, batches, passes in ROUND_CALLS[name])
+
+
+def bench(name, preset, rounds):
+    keras.utils.set_random_seed(0)
+    cfg = make_config(preset, model=name)
+    model = build_model(cfg)
+    state = model.initial_state()
+    rng = np.random.default_rng(0)
+    b, r = cfg.batch_size, cfg.resolution
+    imgs = rng.uniform(-1, 1, (model.images_per_round, b, r, r, 3)).astype(np.float32)
+    zs = rng.standard_normal((model.latents_per_round, b, cfg.latent_dim)).astype(np.float32)
+    round_fn = engine.compile(model.round)
+    t = time.perf_counter()
+    state, losses = round_fn(state, imgs, zs)
+    engine.to_numpy(losses)
+    warmup = time.perf_counter() - t
+    t = time.perf_counter()
+    for _ in range(rounds):
+        state, losses = round_fn(state, imgs, zs)
+    engine.to_numpy(losses)
+    per_step = (time.perf_counter() - t) / rounds / 4
+    gflops = round_flops(model, name, b) / 4 / per_step / 1e9
+    print(f"{name} {preset}: {per_step * 1e3:.1f} ms/step ({1 / per_step:.2f} steps/s, "
+          f"{gflops:.0f} GFLOP/s) [first round incl. compile {warmup:.1f} s; "
+          f"{round_flops(model, name, b) / 1e9:.0f} GFLOP per round; {keras.backend.backend()}]",
+          flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", default="gan,aae,aegan")
+    p.add_argument("--presets", default="paper,small")
+    p.add_argument("--rounds", type=int, default=3, help="timed rounds per model")
+    args = p.parse_args()
+    for preset in args.presets.split(","):
+        for name in args.models.split(","):
+            bench(name, preset, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

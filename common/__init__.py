@@ -1,0 +1,1 @@
+"""What the AEGAN and O-GAN implementations share: data, engine, loop, checkpoints, images."""

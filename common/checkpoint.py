@@ -1,0 +1,105 @@
+"""Atomic save and load of a whole training state: every weight, noise seed and optimizer slot.
+
+A checkpoint is one .npz file: the state's arrays under their paths ("params/generator/003")
+plus a JSON `meta` entry (step, config, backend). It is written to a temporary name,
+fsynced and renamed, so a crash never leaves a half-written checkpoint under a real name.
+"""
+
+import glob
+import json
+import os
+import re
+import sys
+
+import numpy as np
+
+PATTERN = "ckpt-{:09d}.npz"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read or does not fit the model; the message says why."""
+
+
+def flatten(tree, prefix=""):
+    """Nested dicts/lists of arrays -> {"a/b/003": array}."""
+    if isinstance(tree, dict):
+        out = {}
+        for k, v in tree.items():
+            out.update(flatten(v, f"{prefix}{k}/"))
+        return out
+    if isinstance(tree, (list, tuple)):
+        out = {}
+        for i, v in enumerate(tree):
+            out.update(flatten(v, f"{prefix}{i:03d}/"))
+        return out
+    return {prefix[:-1]: np.asarray(tree)}
+
+
+def unflatten(flat, template, prefix=""):
+    """The inverse of flatten, shaped like `template`, checking every array's shape."""
+    if isinstance(template, dict):
+        return {k: unflatten(flat, v, f"{prefix}{k}/") for k, v in template.items()}
+    if isinstance(template, (list, tuple)):
+        return [unflatten(flat, v, f"{prefix}{i:03d}/") for i, v in enumerate(template)]
+    key = prefix[:-1]
+    if key not in flat:
+        raise CheckpointError(f"checkpoint has no array {key!r}: it was made by a different model")
+    a = flat[key]
+    if a.shape != np.shape(template):
+        raise CheckpointError(f"checkpoint array {key!r} has shape {a.shape}, the model needs "
+                              f"{np.shape(template)}: different model, resolution or latent size?")
+    return a.astype(np.asarray(template).dtype, copy=False)
+
+
+def write_atomic(path, write):
+    """write(file) into a temporary file, fsync, then rename onto path."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def save(directory, step, state, meta, keep=3):
+    """Write ckpt-<step>.npz atomically; keep the newest `keep` checkpoints."""
+    os.makedirs(directory, exist_ok=True)
+    arrays = flatten(state)
+    arrays["meta"] = np.array(json.dumps({**meta, "step": step}))
+    path = os.path.join(directory, PATTERN.format(step))
+    write_atomic(path, lambda f: np.savez(f, **arrays))
+    for old in list_checkpoints(directory)[:-keep]:
+        os.remove(old)
+    return path
+
+
+def list_checkpoints(directory):
+    return sorted(p for p in glob.glob(os.path.join(directory, "ckpt-*.npz"))
+                  if re.fullmatch(r"ckpt-\d{9}\.npz", os.path.basename(p)))
+
+
+def read(path):
+    """(meta, flat arrays) of one checkpoint file."""
+    try:
+        with np.load(path) as f:
+            flat = {k: f[k] for k in f.files}
+        meta = json.loads(str(flat.pop("meta")))
+    except Exception as e:  # any damage: truncated zip, bad JSON, missing entry
+        raise CheckpointError(f"cannot read checkpoint {path}: {e}") from None
+    return meta, flat
+
+
+def load_latest(directory):
+    """(path, meta, flat) of the newest readable checkpoint, or None if there is none."""
+    for path in reversed(list_checkpoints(directory)):
+        try:
+            meta, flat = read(path)
+        except CheckpointError as e:
+            print(f"warning: {e}; trying an older one", file=sys.stderr)
+            continue
+        return path, meta, flat
+    return None

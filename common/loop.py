@@ -1,0 +1,225 @@
+"""One training loop for every model: progress, logs, grids, checkpoints and resume.
+
+It knows a model only through its round function (compiled here by `common.engine`),
+`generate`, optional `encode`, and how many image and z batches a round draws.
+"""
+
+import csv
+import io
+import json
+import os
+import sys
+import time
+
+import numpy as np
+from keras.utils import Progbar
+
+from common import checkpoint, engine, images
+from common.data import to_uint8
+
+STEPS_PER_ROUND = 4
+FIXED_COUNT = 400  # fixed test images and fixed z, saved once per run
+INFERENCE_BATCH = 100
+
+
+class RunError(RuntimeError):
+    """A run that cannot start or continue as asked; the message says why."""
+
+
+def _loss_columns(model):
+    cols = []
+    for group, names in model.loss_names.items():
+        cols += [group if n == "loss" else n for n in names]
+    return cols
+
+
+def _summarise(model, losses):
+    """{optimizer: (4, k) array} -> {column: mean over the round's 4 updates}."""
+    row = {}
+    for group, names in model.loss_names.items():
+        values = np.asarray(losses[group]).reshape(STEPS_PER_ROUND, len(names)).mean(axis=0)
+        for n, v in zip(names, values):
+            row[group if n == "loss" else n] = float(v)
+    return row
+
+
+class Logs:
+    """losses.csv, losses.jsonl and (where TensorFlow is installed) TensorBoard events."""
+
+    def __init__(self, out_dir, columns, resume_step):
+        self.csv_path = os.path.join(out_dir, "losses.csv")
+        self.json_path = os.path.join(out_dir, "losses.jsonl")
+        self.columns = ["step", *columns, "seconds"]
+        # After a resume, rows past the checkpoint are dropped: they are trained again.
+        for path, parse in ((self.csv_path, self._csv_step), (self.json_path, self._json_step)):
+            if os.path.exists(path):
+                with open(path) as f:
+                    lines = f.readlines()
+                kept = [l for i, l in enumerate(lines) if parse(i, l) <= resume_step]
+                checkpoint.write_atomic(path, lambda f: f.write("".join(kept).encode()))
+        if not os.path.exists(self.csv_path) or os.path.getsize(self.csv_path) == 0:
+            with open(self.csv_path, "w") as f:
+                f.write(",".join(self.columns) + "\n")
+        self.tensorboard = None
+        try:
+            import tensorflow as tf
+
+            with tf.device("/cpu:0"):
+                self.tensorboard = tf.summary.create_file_writer(os.path.join(out_dir, "tensorboard"))
+            self._tf = tf
+        except ImportError:
+            pass
+
+    @staticmethod
+    def _csv_step(i, line):
+        return -1 if i == 0 else int(line.split(",", 1)[0])
+
+    @staticmethod
+    def _json_step(i, line):
+        return json.loads(line)["step"]
+
+    def write(self, row):
+        with open(self.csv_path, "a") as f:
+            f.write(",".join(f"{row[c]:.6g}" if c != "step" else str(row[c])
+                             for c in self.columns) + "\n")
+        with open(self.json_path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        if self.tensorboard is not None:
+            with self.tensorboard.as_default(), self._tf.device("/cpu:0"):
+                for k, v in row.items():
+                    if k != "step":
+                        self._tf.summary.scalar(k, v, step=row["step"])
+
+    def close(self):
+        if self.tensorboard is not None:
+            self.tensorboard.flush()
+
+
+class Inference:
+    """Compiled sampling and encoding in fixed-size chunks (one compilation each)."""
+
+    def __init__(self, model):
+        self.model = model
+        self._generate = engine.compile(model.generate)
+        self._encode = engine.compile(model.encode) if "encoder" in model.network_names else None
+
+    def _chunked(self, fn, state, x):
+        out = []
+        for i in range(0, len(x), INFERENCE_BATCH):
+            chunk = x[i:i + INFERENCE_BATCH]
+            pad = INFERENCE_BATCH - len(chunk)
+            if pad:
+                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
+            out.append(np.asarray(fn(state, chunk))[:INFERENCE_BATCH - pad])
+        return np.concatenate(out)
+
+    def generate(self, state, z):
+        return self._chunked(self._generate, state, np.asarray(z, np.float32))
+
+    def encode(self, state, x):
+        return self._chunked(self._encode, state, np.asarray(x, np.float32))
+
+
+def fixed_inputs(out_dir, test_images, latent_dim, seed):
+    """The run's 400 fixed test images and 400 fixed z: made once, reused for every grid."""
+    path = os.path.join(out_dir, "fixed.npz")
+    if os.path.exists(path):
+        with np.load(path) as f:
+            return f["images"], f["z"]
+    fixed_images = test_images[:FIXED_COUNT]
+    z = np.random.default_rng([seed, 3]).standard_normal((FIXED_COUNT, latent_dim), dtype=np.float32)
+    checkpoint.write_atomic(path, lambda f: np.savez(f, images=fixed_images, z=z))
+    return fixed_images, z
+
+
+def save_grids(inference, state, out_dir, step, fixed_images, fixed_z, seed):
+    """Samples from fixed and random z; real/reconstruction pairs; interpolations."""
+    d = os.path.join(out_dir, "grids")
+    os.makedirs(d, exist_ok=True)
+    name = lambda kind: os.path.join(d, f"{kind}_{step:09d}.png")
+    fake = to_uint8(inference.generate(state, fixed_z))
+    images.save_png(name("samples_fixed"), images.grid(fake, 20))
+    z = np.random.default_rng([seed, 2, step]).standard_normal((100, fixed_z.shape[1]), dtype=np.float32)
+    images.save_png(name("samples_random"), images.grid(to_uint8(inference.generate(state, z)), 10))
+    if inference._encode is None:
+        return
+    real = fixed_images[:50].astype(np.float32) / 127.5 - 1
+    recon = to_uint8(inference.generate(state, inference.encode(state, real)))
+    images.save_png(name("reconstructions"), images.grid(images.interleave(fixed_images[:50], recon), 10))
+    # 8 rows: real a, 9 images decoded along the line from E(a) to E(b), real b.
+    pairs = fixed_images[:16].astype(np.float32) / 127.5 - 1
+    if len(pairs) >= 2:
+        a, b = pairs[0::2], pairs[1::2]
+        n = min(len(a), len(b))
+        codes = images.interpolate(inference.encode(state, a[:n]), inference.encode(state, b[:n]), 9)
+        decoded = to_uint8(inference.generate(state, codes.reshape(-1, codes.shape[-1])))
+        decoded = decoded.reshape(9, n, *decoded.shape[1:]).transpose(1, 0, 2, 3, 4)
+        rows = np.concatenate([fixed_images[0:2 * n:2][:, None], decoded,
+                               fixed_images[1:2 * n:2][:, None]], axis=1)
+        images.save_png(name("interpolations"), images.grid(rows.reshape(-1, *rows.shape[2:]), 11))
+
+
+def check_resumable(meta, expected):
+    """Refuse a checkpoint made with a different model or shape-defining setting."""
+    bad = [f"{k}: checkpoint {meta['config'].get(k)!r}, now {v!r}"
+           for k, v in expected.items() if meta["config"].get(k) != v]
+    if bad:
+        raise RunError("cannot resume, the checkpoint was made with other settings: " + "; ".join(bad))
+
+
+def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
+          checkpoint_every=1000, sample_every=1000, keep=3, verbose=1):
+    """Train `model` to `steps` steps (rounds of 4), writing everything under out_dir."""
+    os.makedirs(out_dir, exist_ok=True)
+    ckpt_dir = os.path.join(out_dir, "checkpoints")
+    state, start_step = model.initial_state(), 0
+    latest = checkpoint.load_latest(ckpt_dir)
+    if latest and not resume:
+        raise RunError(f"{out_dir} already holds a run (step {latest[1]['step']}): "
+                       f"add --resume to continue it, or choose another --out")
+    if resume and latest:
+        path, ckpt_meta, flat = latest
+        check_resumable(ckpt_meta, {k: meta["config"][k] for k in
+                                    ("model", "resolution", "latent_dim", "width", "latent_blocks",
+                                     "latent_block_units", "batch_size")})
+        state = checkpoint.unflatten(flat, state)
+        start_step = ckpt_meta["step"]
+        print(f"resuming from {path} at step {start_step}")
+    elif resume:
+        print(f"--resume: no checkpoint in {ckpt_dir}, starting from step 0")
+
+    fixed_images, fixed_z = fixed_inputs(out_dir, test_images, model.cfg.latent_dim, meta["seed"])
+    logs = Logs(out_dir, _loss_columns(model), start_step)
+    round_fn = engine.compile(model.round)
+    inference = Inference(model)
+    first_round = start_step // STEPS_PER_ROUND
+    last_round = -(-steps // STEPS_PER_ROUND)
+    bar = Progbar(last_round * STEPS_PER_ROUND, verbose=verbose, unit_name="step")
+    step, saved_step = start_step, start_step
+    t0 = time.time()
+
+    def save_checkpoint():
+        return checkpoint.save(ckpt_dir, step, state, meta, keep=keep)
+
+    try:
+        for r, (imgs, zs) in enumerate(sampler.prefetch(first_round, last_round), first_round):
+            state, losses = round_fn(state, imgs, zs)
+            step = (r + 1) * STEPS_PER_ROUND
+            row = {"step": step, **_summarise(model, engine.to_numpy(losses)),
+                   "seconds": time.time() - t0}
+            logs.write(row)
+            bar.update(step, values=[(k, v) for k, v in row.items() if k not in ("step", "seconds")][:4])
+            if step % checkpoint_every < STEPS_PER_ROUND or r == last_round - 1:
+                save_checkpoint()
+                saved_step = step
+            if step % sample_every < STEPS_PER_ROUND or r == last_round - 1:
+                save_grids(inference, state, out_dir, step, fixed_images, fixed_z, meta["seed"])
+    except KeyboardInterrupt:
+        if step > saved_step:
+            save_checkpoint()
+        logs.close()
+        print(f"\ninterrupted at step {step}; checkpoint written. Continue with the same "
+              f"command plus --resume.", file=sys.stderr)
+        raise SystemExit(130)
+    logs.close()
+    return state, step

@@ -1,0 +1,49 @@
+"""Adam with per-tensor gradient clipping, as a pure function of its state.
+
+Keras' own Adam cannot run inside a pure (stateless) step under the TensorFlow backend
+(its `stateless_apply` is refused there), so this is the same arithmetic as
+`keras.optimizers.Adam(clipnorm=...)` written in keras.ops; `tests/test_optimizer.py`
+checks it against Keras step by step.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from keras import ops
+
+
+@dataclasses.dataclass(frozen=True)
+class Adam:
+    learning_rate: float
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-7
+    clipnorm: float | None = None  # each gradient tensor clipped to this norm, as Keras 2 and 3
+
+    def init(self, params):
+        return {"step": np.zeros((), "float32"),
+                "m": [np.zeros_like(p) for p in params],
+                "v": [np.zeros_like(p) for p in params]}
+
+    def apply(self, slots, grads, params):
+        """Returns (new params, new slots)."""
+        step = slots["step"] + 1.0
+        alpha = (self.learning_rate * ops.sqrt(1.0 - ops.power(self.beta_2, step))
+                 / (1.0 - ops.power(self.beta_1, step)))
+        new_params, new_m, new_v = [], [], []
+        for p, g, m, v in zip(params, grads, slots["m"], slots["v"]):
+            g = ops.cast(g, p.dtype)
+            if self.clipnorm is not None:
+                g = _clip_by_norm(g, self.clipnorm)
+            m = m + (g - m) * (1.0 - self.beta_1)
+            v = v + (ops.square(g) - v) * (1.0 - self.beta_2)
+            new_params.append(p - (m * alpha) / (ops.sqrt(v) + self.epsilon))
+            new_m.append(m)
+            new_v.append(v)
+        return new_params, {"step": step, "m": new_m, "v": new_v}
+
+
+def _clip_by_norm(g, clip):
+    norm = ops.sqrt(ops.sum(ops.square(g)))
+    return g * clip / ops.maximum(norm, clip)
