@@ -2,8 +2,12 @@
 
 A round is 4 of the authors' "steps". Its fakes are made once, in inference mode, at the
 start (the authors' `predict`); then come 4 discriminator updates and 4 generator-side
-updates, each its own optimizer step. Everything is a pure function of `state`, a dict of
-arrays, so `common.engine` can compile a whole round into one program on either backend.
+updates, each its own optimizer step. Every piece is a pure function of `state`, a dict of
+arrays, compiled once by `common.engine` (XLA on TF and JAX) and called with the device
+arrays the previous piece returned: nothing goes back to the host inside a round.
+(One program for the whole round needs a loop over the 4 updates, and XLA's CPU backend
+runs convolutions inside a loop body far off its fast path: a G+E update took 3.8 s on
+its own and over 290 s as a one-iteration loop on the 2-core CI machine.)
 The networks an update does not train are frozen by taking no gradient for them, never by
 `trainable = False` (KERAS_NOTES.md).
 """
@@ -29,6 +33,7 @@ class RoundModel:
     def __init__(self, cfg):
         self.cfg = cfg
         self.nets = build_networks(cfg, self.network_names)
+        self._compiled = {}
         self.optimizers = {
             name: Adam(getattr(cfg, lr_field), beta_1=cfg.adam_beta_1, clipnorm=cfg.clipnorm)
             for name, (_, lr_field) in self.optimizer_groups.items()}
@@ -88,18 +93,36 @@ class RoundModel:
                  "optimizers": {**state["optimizers"], optimizer: new_slots}}
         return state, ops.stack([ops.cast(v, "float32") for v in values])
 
-    def discriminator_updates(self, state, optimizer, network, batches):
+    def compiled(self, name, fn):
+        """fn compiled once per model: a round calls each kind of update several times."""
+        if name not in self._compiled:
+            self._compiled[name] = engine.compile(fn)
+        return self._compiled[name]
+
+    def discriminator_updates(self, state, network, batches):
         """The 4 updates of one discriminator: real, fake, real, fake (smoothed labels)."""
         c = self.cfg
-        labels = ops.convert_to_tensor([c.real_label, c.fake_label, c.real_label, c.fake_label])
 
         def loss(state, inputs):
             batch, label = inputs
             logits, state = self.call(state, network, batch, training=True)
             return [losses.adversarial_loss(logits, label)], state
 
-        return engine.scan(lambda s, inp: self.update(s, optimizer, loss, inp), state,
-                           (batches, labels))
+        step = self.compiled(network, lambda s, b, l: self.update(s, network, loss, (b, l)))
+        values = []
+        for batch, label in zip(batches, (c.real_label, c.fake_label) * 2):
+            state, v = step(state, batch, np.float32(label))
+            values.append(v)
+        return state, ops.stack(values)
+
+    def repeated_update(self, state, optimizer, loss_fn, inputs):
+        """One update per element of `inputs` (4 per round), compiled once."""
+        step = self.compiled(optimizer, lambda s, inp: self.update(s, optimizer, loss_fn, inp))
+        values = []
+        for inp in inputs:
+            state, v = step(state, inp)
+            values.append(v)
+        return state, ops.stack(values)
 
     # -- inference ---------------------------------------------------------------------
 
@@ -154,22 +177,22 @@ class AEGAN(RoundModel):
         x1, x2, x_for_x_tilde, x_for_z_hat = images[0], images[1], images[2], images[3]
         z_for_x_hat, z1, z2, z_for_z_tilde = latents[0], latents[1], latents[2], latents[3]
 
-        # The round's fakes, once, in inference mode (G and E calls batched: same math).
-        codes = self.encode(state, ops.concatenate([x_for_x_tilde, x_for_z_hat]))
-        code_x_tilde, z_hat = _split(codes, 2)
-        fakes = self.generate(state, ops.concatenate([z_for_x_hat, code_x_tilde, z_for_z_tilde]))
-        x_hat, x_tilde, image_for_z_tilde = _split(fakes, 3)
-        z_tilde = self.encode(state, image_for_z_tilde)
-
-        state, dx = self.discriminator_updates(state, "discriminator_image", "discriminator_image",
-                                               ops.stack([x1, x_hat, x2, x_tilde]))
-        state, dz = self.discriminator_updates(state, "discriminator_latent", "discriminator_latent",
-                                               ops.stack([z1, z_hat, z2, z_tilde]))
-        state, ge = engine.scan(
-            lambda s, inp: self.update(s, "generator_encoder", self.generator_encoder_loss, inp),
-            state, (images[4:8], latents[4:8]))
+        x_hat, x_tilde, z_hat, z_tilde = self.compiled("fakes", self.fakes)(
+            state, x_for_x_tilde, x_for_z_hat, z_for_x_hat, z_for_z_tilde)
+        state, dx = self.discriminator_updates(state, "discriminator_image", [x1, x_hat, x2, x_tilde])
+        state, dz = self.discriminator_updates(state, "discriminator_latent", [z1, z_hat, z2, z_tilde])
+        state, ge = self.repeated_update(state, "generator_encoder", self.generator_encoder_loss,
+                                         list(zip(images[4:8], latents[4:8])))
         return state, {"discriminator_image": dx, "discriminator_latent": dz,
                        "generator_encoder": ge}
+
+    def fakes(self, state, x_for_x_tilde, x_for_z_hat, z_for_x_hat, z_for_z_tilde):
+        """The round's fakes, in inference mode (G and E calls batched: the same math)."""
+        codes = self.encode(state, ops.concatenate([x_for_x_tilde, x_for_z_hat]))
+        code_x_tilde, z_hat = _split(codes, 2)
+        generated = self.generate(state, ops.concatenate([z_for_x_hat, code_x_tilde, z_for_z_tilde]))
+        x_hat, x_tilde, image_for_z_tilde = _split(generated, 3)
+        return x_hat, x_tilde, z_hat, self.encode(state, image_for_z_tilde)
 
     def generator_encoder_loss(self, state, inputs):
         # eq. 7 for G and E: reconstruction (eq. 6) plus the four adversarial terms (eq. 2-5).
@@ -207,11 +230,11 @@ class GAN(RoundModel):
     loss_names = {"discriminator_image": ["loss"], "generator": ["adversarial_image_generated"]}
 
     def round(self, state, images, latents):
-        x_hat_a, x_hat_b = _split(self.generate(state, ops.concatenate([latents[0], latents[1]])), 2)
-        state, dx = self.discriminator_updates(state, "discriminator_image", "discriminator_image",
-                                               ops.stack([images[0], x_hat_a, images[1], x_hat_b]))
-        state, g = engine.scan(
-            lambda s, z: self.update(s, "generator", self.generator_loss, z), state, latents[2:6])
+        generate = self.compiled("fakes", lambda s, z: _split(self.generate(s, z), 2))
+        x_hat_a, x_hat_b = generate(state, np.concatenate([latents[0], latents[1]]))
+        state, dx = self.discriminator_updates(state, "discriminator_image",
+                                               [images[0], x_hat_a, images[1], x_hat_b])
+        state, g = self.repeated_update(state, "generator", self.generator_loss, list(latents[2:6]))
         return state, {"discriminator_image": dx, "generator": g}
 
     def generator_loss(self, state, z):
@@ -235,12 +258,12 @@ class AAE(RoundModel):
                   "generator_encoder": ["total", "image_reconstruction", "adversarial_latent_encoded"]}
 
     def round(self, state, images, latents):
-        z_hat_a, z_hat_b = _split(self.encode(state, ops.concatenate([images[0], images[1]])), 2)
-        state, dz = self.discriminator_updates(state, "discriminator_latent", "discriminator_latent",
-                                               ops.stack([latents[0], z_hat_a, latents[1], z_hat_b]))
-        state, ge = engine.scan(
-            lambda s, x: self.update(s, "generator_encoder", self.autoencoder_loss, x),
-            state, images[2:6])
+        encode = self.compiled("fakes", lambda s, x: _split(self.encode(s, x), 2))
+        z_hat_a, z_hat_b = encode(state, np.concatenate([images[0], images[1]]))
+        state, dz = self.discriminator_updates(state, "discriminator_latent",
+                                               [latents[0], z_hat_a, latents[1], z_hat_b])
+        state, ge = self.repeated_update(state, "generator_encoder", self.autoencoder_loss,
+                                         list(images[2:6]))
         return state, {"discriminator_latent": dz, "generator_encoder": ge}
 
     def autoencoder_loss(self, state, x):

@@ -190,7 +190,7 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
 
     fixed_images, fixed_z = fixed_inputs(out_dir, test_images, model.cfg.latent_dim, meta["seed"])
     logs = Logs(out_dir, _loss_columns(model), start_step)
-    round_fn = engine.compile(model.round)
+    round_fn = model.round
     inference = Inference(model)
     first_round = start_step // STEPS_PER_ROUND
     last_round = -(-steps // STEPS_PER_ROUND)

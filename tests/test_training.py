@@ -29,7 +29,7 @@ def _batch(model, seed=0):
 def test_every_trained_network_changes(name):
     model = _model(name)
     start = model.initial_state()
-    state, losses = engine.compile(model.round)(start, *_batch(model))
+    state, losses = model.round(start, *_batch(model))
     for net in model.network_names:
         assert any(not np.allclose(a, b) for a, b in zip(start["params"][net], state["params"][net])), net
     for group, names in model.loss_names.items():
@@ -38,18 +38,18 @@ def test_every_trained_network_changes(name):
 
 
 def test_aegan_reconstruction_loss_falls():
-    model = _model("aegan")
-    round_fn = engine.compile(model.round)
+    model = _model("aegan", generator_encoder_lr=2e-3)  # 10x the paper's: a clear signal in seconds
+    round_fn = model.round
     state = model.initial_state()
     digits = data.to_float(data.digits_images(32)[:64])
     rng = np.random.default_rng(0)
     history = []
-    for r in range(12):
+    for r in range(20):
         imgs = digits[rng.integers(0, 64, (8, 4))]
         zs = rng.standard_normal((8, 4, 8)).astype("float32")
         state, losses = round_fn(state, imgs, zs)
         history.append(engine.to_numpy(losses["generator_encoder"])[:, 1].mean())
-    assert np.mean(history[-3:]) < 0.8 * np.mean(history[:3]), history
+    assert np.mean(history[-3:]) < 0.75 * np.mean(history[:3]), history
 
 
 def test_noise_layers_are_active_in_training_and_off_in_inference():
