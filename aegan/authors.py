@@ -12,6 +12,8 @@ import os
 import h5py
 import numpy as np
 
+from common import UserError
+
 FILES = {  # our network -> the file name the authors' train.py writes
     "generator": "generator.h5",
     "encoder": "encoder.h5",
@@ -20,14 +22,14 @@ FILES = {  # our network -> the file name the authors' train.py writes
 }
 
 
-class ImportError_(ValueError):
+class AuthorsFileError(UserError, ValueError):
     """An authors' file that does not fit our architecture; the message names the layer."""
 
 
 def read_h5(path):
     """(model config, [(layer name, class name, [arrays])]) of the layers that hold weights."""
     if not os.path.exists(path):
-        raise ImportError_(f"file does not exist: {path}")
+        raise AuthorsFileError(f"file does not exist: {path}")
     try:
         with h5py.File(path, "r") as f:
             config = json.loads(f.attrs["model_config"])
@@ -42,7 +44,7 @@ def read_h5(path):
                 if names:
                     layers.append((name, layer["class_name"], [np.asarray(group[name][n]) for n in names]))
     except (OSError, KeyError, ValueError) as e:
-        raise ImportError_(f"cannot read {path} as a Keras HDF5 model: {e}") from None
+        raise AuthorsFileError(f"cannot read {path} as a Keras HDF5 model: {e}") from None
     return config, layers
 
 
@@ -51,17 +53,10 @@ def input_shape(config):
     return tuple(layer.get("batch_input_shape") or layer.get("batch_shape"))[1:]
 
 
-def infer_sizes(generator_path, encoder_path=None):
-    """(latent size, resolution) from the generator's input and output (or the encoder's input)."""
-    config, _ = read_h5(generator_path)
-    latent_dim = int(input_shape(config)[0])
-    resolution = None
-    if encoder_path:
-        resolution = int(input_shape(read_h5(encoder_path)[0])[0])
-    else:  # the generator doubles 4x4 once per upsampling-by-2 block
-        ups = [l["config"]["size"] for l in config["config"]["layers"] if l["class_name"] == "UpSampling2D"]
-        resolution = 4 * 2 ** sum(1 for s in ups[1:] if list(s) == [2, 2]) // 2
-    return latent_dim, resolution
+def infer_sizes(generator_path, encoder_path):
+    """(latent size, resolution): the generator's input and the encoder's input."""
+    latent_dim = int(input_shape(read_h5(generator_path)[0])[0])
+    return latent_dim, int(input_shape(read_h5(encoder_path)[0])[0])
 
 
 def match_layers(author_layers, model, path=""):
@@ -74,13 +69,13 @@ def match_layers(author_layers, model, path=""):
         match = next((j for j, l in enumerate(ours) if j not in used and type(l).__name__ == cls
                       and [tuple(w.shape) for w in l.weights] == shapes), None)
         if match is None:
-            raise ImportError_(f"{path or model.name}: layer {name!r} ({cls}, weights "
+            raise AuthorsFileError(f"{path or model.name}: layer {name!r} ({cls}, weights "
                                f"{', '.join(str(s) for s in shapes)}) fits no layer of our {model.name}")
         used.add(match)
         pairs.append((i, ours[match]))
     left = [l.name for j, l in enumerate(ours) if j not in used]
     if left:
-        raise ImportError_(f"{path or model.name}: our {model.name} layer(s) {', '.join(left)} "
+        raise AuthorsFileError(f"{path or model.name}: our {model.name} layer(s) {', '.join(left)} "
                            f"got no weights from the file")
     return pairs
 

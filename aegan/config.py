@@ -3,10 +3,12 @@
 import dataclasses
 import math
 
+from common import UserError
+
 MODELS = ("aegan", "gan", "aae")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A configuration value that cannot work; the message names it."""
 
 

@@ -13,10 +13,12 @@ import sys
 
 import numpy as np
 
+from common import UserError
+
 PATTERN = "ckpt-{:09d}.npz"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError, ValueError):
     """A checkpoint that cannot be read or does not fit the model; the message says why."""
 
 

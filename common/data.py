@@ -19,13 +19,15 @@ import zipfile
 import numpy as np
 from PIL import Image
 
+from common import UserError
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 CACHE_VERSION = 1
 SPLIT_SEED = 0  # the train/test split is the same for every run of a dataset
 TEST_FRACTION = 0.1
 
 
-class DataError(ValueError):
+class DataError(UserError, ValueError):
     """A data source that cannot be used; the message names it."""
 
 

@@ -4,8 +4,6 @@ It knows a model only through its round function (compiled here by `common.engin
 `generate`, optional `encode`, and how many image and z batches a round draws.
 """
 
-import csv
-import io
 import json
 import os
 import sys
@@ -14,7 +12,7 @@ import time
 import numpy as np
 from keras.utils import Progbar
 
-from common import checkpoint, engine, images
+from common import UserError, checkpoint, engine, images
 from common.data import to_uint8
 
 STEPS_PER_ROUND = 4
@@ -22,7 +20,7 @@ FIXED_COUNT = 400  # fixed test images and fixed z, saved once per run
 INFERENCE_BATCH = 100
 
 
-class RunError(RuntimeError):
+class RunError(UserError, RuntimeError):
     """A run that cannot start or continue as asked; the message says why."""
 
 

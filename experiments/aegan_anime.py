@@ -6,14 +6,10 @@
 
 import argparse
 import os
-import sys
 
-import _setup  # noqa: F401
+import _setup
 
 from aegan.config import PRESETS, ConfigError, make_config
-from common.checkpoint import CheckpointError
-from common.data import DataError
-from common.loop import RunError
 
 DEFAULT_DATA = ("data/anime-faces-64.zip", "data/anime-faces-64", "data/anime-faces")
 
@@ -90,8 +86,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (ConfigError, DataError, CheckpointError, RunError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    _setup.run(main)

@@ -10,12 +10,11 @@ Then: python experiments/aegan_anime.py --resume --out results/imported --latent
 import argparse
 import dataclasses
 import os
-import sys
 
-import _setup  # noqa: F401
+import _setup
 
-from aegan.authors import FILES, ImportError_, infer_sizes, load_into
-from aegan.config import ConfigError, make_config
+from aegan.authors import FILES, AuthorsFileError, infer_sizes, load_into
+from aegan.config import make_config
 from common import checkpoint
 
 
@@ -30,9 +29,9 @@ def main(argv=None):
              for n, f in FILES.items()}
     missing = [n for n, path in paths.items() if not path]
     if missing:
-        raise ImportError_(f"give --dir or every file; missing: {', '.join(missing)}")
+        raise AuthorsFileError(f"give --dir or every file; missing: {', '.join(missing)}")
     if checkpoint.list_checkpoints(os.path.join(args.out, "checkpoints")):
-        raise ImportError_(f"{args.out} already holds a run; choose another --out")
+        raise AuthorsFileError(f"{args.out} already holds a run; choose another --out")
     latent_dim, resolution = infer_sizes(paths["generator"], paths["encoder"])
     cfg = make_config("paper", latent_dim=latent_dim, resolution=resolution)
 
@@ -53,8 +52,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (ImportError_, ConfigError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    _setup.run(main)
