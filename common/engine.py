@@ -32,6 +32,7 @@ elif BACKEND == "tensorflow":
         """fn(params, *args) -> (loss, aux)  becomes  f(params, *args) -> ((loss, aux), grads)."""
 
         def wrapped(params, *args):
+            params = tf.nest.map_structure(tf.convert_to_tensor, params)  # eager NumPy too
             with tf.GradientTape() as tape:
                 tape.watch(params)
                 loss, aux = fn(params, *args)

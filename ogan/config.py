@@ -1,0 +1,52 @@
+"""O-GAN hyperparameters as plain values; the defaults are the paper's (section 5)."""
+
+import dataclasses
+import math
+
+from common import UserError
+
+RESOLUTIONS = (32, 64, 128, 256)
+
+
+class ConfigError(UserError, ValueError):
+    """A configuration value that cannot work; the message names it."""
+
+
+@dataclasses.dataclass
+class OGANConfig:
+    resolution: int = 128
+    z_dim: int = 128
+    batch_size: int = 64
+    steps: int = 50_000  # iterations: one joint E and G update each
+    width: float = 1.0  # multiplies every channel count (1.0 = Table 1)
+    kernel_size: int = 5  # the authors' variant uses 4
+    leaky_slope: float = 0.2
+    correlation_weight: float = 0.5  # lambda_2 of eq. 11 (1.0 in the authors' 256x256 setting)
+    qp_weight: float = 0.25  # lambda_1 * n_x of eq. 12: lambda_1 = 0.25 / n_x
+    learning_rate: float = 1e-4  # RMSprop, rho 0.99, one optimizer over E and G
+    rmsprop_rho: float = 0.99
+    reconstruction_scale: float = 1.0  # the authors' code uses 0.9 (eq. 10 has none)
+
+    @property
+    def base_channels(self):
+        return max(1, round(64 * self.width))
+
+    @property
+    def blocks(self):
+        """Stride-2 blocks between the image and 4x4 (5 at 128x128: Table 1)."""
+        return int(math.log2(self.resolution)) - 2
+
+    def validate(self):
+        def need(ok, message):
+            if not ok:
+                raise ConfigError(message)
+
+        need(self.resolution in RESOLUTIONS,
+             f"resolution must be one of {', '.join(map(str, RESOLUTIONS))}, not {self.resolution}")
+        need(self.z_dim >= 2, f"z size must be at least 2 (a correlation needs two values), not {self.z_dim}")
+        need(self.batch_size >= 1, f"batch size must be at least 1, not {self.batch_size}")
+        need(self.steps >= 1, f"steps must be at least 1, not {self.steps}")
+        need(self.width > 0, f"width must be positive, not {self.width}")
+        need(self.kernel_size in (4, 5), f"kernel size must be 4 or 5, not {self.kernel_size}")
+        need(self.learning_rate > 0, f"learning rate must be positive, not {self.learning_rate}")
+        return self
