@@ -8,8 +8,6 @@ arrays the previous piece returned: nothing goes back to the host inside a round
 (One program for the whole round needs a loop over the 4 updates, and XLA's CPU backend
 runs convolutions inside a loop body far off its fast path: a G+E update took 3.8 s on
 its own and over 290 s as a one-iteration loop on the 2-core CI machine.)
-The networks an update does not train are frozen by taking no gradient for them, never by
-`trainable = False` (KERAS_NOTES.md).
 """
 
 import numpy as np
@@ -17,87 +15,20 @@ from keras import ops
 
 from aegan import losses
 from aegan.networks import build_networks
-from common import engine
+from common.model import PureModel
 from common.optimizer import Adam
 
 
-class RoundModel:
-    """Networks, their optimizers and the pure round function of one model."""
+class RoundModel(PureModel):
+    """A model of the AEGAN paper: its networks and Adam, 4 steps per round."""
 
-    network_names = ()
-    optimizer_groups = {}  # optimizer name -> (networks it trains, config field of its lr)
-    images_per_round = 0  # real image batches a round draws
-    latents_per_round = 0  # z batches a round draws
-    loss_names = {}  # optimizer name -> names of the values each of its updates returns
+    steps_per_round = 4
 
-    def __init__(self, cfg):
-        self.cfg = cfg
-        self.nets = build_networks(cfg, self.network_names)
-        self._compiled = {}
-        self.optimizers = {
-            name: Adam(getattr(cfg, lr_field), beta_1=cfg.adam_beta_1, clipnorm=cfg.clipnorm)
-            for name, (_, lr_field) in self.optimizer_groups.items()}
+    def build_networks(self, cfg):
+        return build_networks(cfg, self.network_names)
 
-    # -- state -------------------------------------------------------------------------
-
-    def initial_state(self):
-        """Every array that training changes: weights, noise-layer seeds, optimizer slots."""
-        return {
-            "params": {n: _values(m.trainable_variables) for n, m in self.nets.items()},
-            "buffers": {n: _values(m.non_trainable_variables) for n, m in self.nets.items()},
-            "optimizers": {
-                name: opt.init([p for n in self.optimizer_groups[name][0]
-                                for p in _values(self.nets[n].trainable_variables)])
-                for name, opt in self.optimizers.items()},
-        }
-
-    def sync_variables(self, state):
-        """Write a state's weights into the Keras models, e.g. to call or save them directly."""
-        for n, m in self.nets.items():
-            for v, a in zip(m.trainable_variables, state["params"][n]):
-                v.assign(a)
-            for v, a in zip(m.non_trainable_variables, state["buffers"][n]):
-                v.assign(a)
-
-    # -- building blocks of a round ------------------------------------------------------
-
-    def call(self, state, name, inputs, training):
-        """Run one network; returns its output and the state with its noise seeds advanced."""
-        out, buffers = self.nets[name].stateless_call(
-            state["params"][name], state["buffers"][name], inputs, training=training)
-        return out, {**state, "buffers": {**state["buffers"], name: buffers}}
-
-    def update(self, state, optimizer, loss_fn, inputs):
-        """One optimizer step on loss_fn(state, inputs) -> (values, state), values[0] the loss.
-
-        Gradients are taken for the optimizer's own networks only.
-        """
-        names = self.optimizer_groups[optimizer][0]
-
-        def objective(trained, state):
-            state = {**state, "params": {**state["params"], **dict(zip(names, trained))}}
-            values, state = loss_fn(state, inputs)
-            return values[0], (values, state)
-
-        trained = [state["params"][n] for n in names]
-        (_, (values, state)), grads = engine.value_and_grad(objective)(trained, state)
-        flat_params = [p for group in trained for p in group]
-        flat_grads = [g for group in grads for g in group]
-        new_params, new_slots = self.optimizers[optimizer].apply(
-            state["optimizers"][optimizer], flat_grads, flat_params)
-        params, i = dict(state["params"]), 0
-        for n in names:
-            k = len(state["params"][n])
-            params[n], i = list(new_params[i:i + k]), i + k
-        state = {**state, "params": params,
-                 "optimizers": {**state["optimizers"], optimizer: new_slots}}
-        return state, ops.stack([ops.cast(v, "float32") for v in values])
-
-    def compiled(self, name, fn):
-        """fn compiled once per model: a round calls each kind of update several times."""
-        if name not in self._compiled:
-            self._compiled[name] = engine.compile(fn)
-        return self._compiled[name]
+    def make_optimizer(self, learning_rate):
+        return Adam(learning_rate, beta_1=self.cfg.adam_beta_1, clipnorm=self.cfg.clipnorm)
 
     def discriminator_updates(self, state, network, batches):
         """The 4 updates of one discriminator: real, fake, real, fake (smoothed labels)."""
@@ -114,37 +45,6 @@ class RoundModel:
             state, v = step(state, batch, np.float32(label))
             values.append(v)
         return state, ops.stack(values)
-
-    def repeated_update(self, state, optimizer, loss_fn, inputs):
-        """One update per element of `inputs` (4 per round), compiled once."""
-        step = self.compiled(optimizer, lambda s, inp: self.update(s, optimizer, loss_fn, inp))
-        values = []
-        for inp in inputs:
-            state, v = step(state, inp)
-            values.append(v)
-        return state, ops.stack(values)
-
-    # -- inference ---------------------------------------------------------------------
-
-    def generate(self, state, z):
-        return self.call(state, "generator", z, training=False)[0]
-
-    def encode(self, state, x):
-        return self.call(state, "encoder", x, training=False)[0]
-
-    def round(self, state, images, latents):
-        """One round: images (images_per_round, B, H, W, 3), latents (latents_per_round, B, D).
-
-        Returns the new state and {optimizer name: (4, len(loss_names)) losses}.
-        """
-        raise NotImplementedError
-
-
-def _values(variables):
-    # NumPy, not the variables themselves: a compiled round must see the same kind of
-    # input on its first call as on later ones, or it compiles again.
-    return [np.array(v.numpy()) for v in variables]
-
 
 def _split(batch, parts):
     return [batch[i * (batch.shape[0] // parts):(i + 1) * (batch.shape[0] // parts)]

@@ -15,7 +15,6 @@ from keras.utils import Progbar
 from common import UserError, checkpoint, engine, images
 from common.data import to_uint8
 
-STEPS_PER_ROUND = 4
 FIXED_COUNT = 400  # fixed test images and fixed z, saved once per run
 INFERENCE_BATCH = 100
 
@@ -32,10 +31,10 @@ def _loss_columns(model):
 
 
 def _summarise(model, losses):
-    """{optimizer: (4, k) array} -> {column: mean over the round's 4 updates}."""
+    """{optimizer: (updates, k) array} -> {column: mean over the round's updates}."""
     row = {}
     for group, names in model.loss_names.items():
-        values = np.asarray(losses[group]).reshape(STEPS_PER_ROUND, len(names)).mean(axis=0)
+        values = np.asarray(losses[group]).reshape(-1, len(names)).mean(axis=0)
         for n, v in zip(names, values):
             row[group if n == "loss" else n] = float(v)
     return row
@@ -158,7 +157,7 @@ def save_grids(inference, state, out_dir, step, fixed_images, fixed_z, seed):
 
 
 def check_resumable(meta, expected):
-    """Refuse a checkpoint made with a different model or shape-defining setting."""
+    """Refuse a checkpoint made with other settings (any but the number of steps)."""
     bad = [f"{k}: checkpoint {meta['config'].get(k)!r}, now {v!r}"
            for k, v in expected.items() if meta["config"].get(k) != v]
     if bad:
@@ -167,7 +166,7 @@ def check_resumable(meta, expected):
 
 def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
           checkpoint_every=1000, sample_every=1000, keep=3, verbose=1):
-    """Train `model` to `steps` steps (rounds of 4), writing everything under out_dir."""
+    """Train `model` to `steps` steps (rounds of model.steps_per_round), writing under out_dir."""
     os.makedirs(out_dir, exist_ok=True)
     ckpt_dir = os.path.join(out_dir, "checkpoints")
     state, start_step = model.initial_state(), 0
@@ -177,22 +176,21 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
                        f"add --resume to continue it, or choose another --out")
     if resume and latest:
         path, ckpt_meta, flat = latest
-        check_resumable(ckpt_meta, {k: meta["config"][k] for k in
-                                    ("model", "resolution", "latent_dim", "width", "latent_blocks",
-                                     "latent_block_units", "batch_size")})
+        check_resumable(ckpt_meta, {k: v for k, v in meta["config"].items() if k != "steps"})
         state = checkpoint.unflatten(flat, state)
         start_step = ckpt_meta["step"]
         print(f"resuming from {path} at step {start_step}")
     elif resume:
         print(f"--resume: no checkpoint in {ckpt_dir}, starting from step 0")
 
-    fixed_images, fixed_z = fixed_inputs(out_dir, test_images, model.cfg.latent_dim, meta["seed"])
+    fixed_images, fixed_z = fixed_inputs(out_dir, test_images, model.latent_dim, meta["seed"])
     logs = Logs(out_dir, _loss_columns(model), start_step)
     round_fn = model.round
     inference = Inference(model)
-    first_round = start_step // STEPS_PER_ROUND
-    last_round = -(-steps // STEPS_PER_ROUND)
-    bar = Progbar(last_round * STEPS_PER_ROUND, verbose=verbose, unit_name="step")
+    per_round = model.steps_per_round
+    first_round = start_step // per_round
+    last_round = -(-steps // per_round)
+    bar = Progbar(last_round * per_round, verbose=verbose, unit_name="step")
     step, saved_step = start_step, start_step
     t0 = time.time()
 
@@ -202,15 +200,15 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
     try:
         for r, (imgs, zs) in enumerate(sampler.prefetch(first_round, last_round), first_round):
             state, losses = round_fn(state, imgs, zs)
-            step = (r + 1) * STEPS_PER_ROUND
+            step = (r + 1) * per_round
             row = {"step": step, **_summarise(model, engine.to_numpy(losses)),
                    "seconds": time.time() - t0}
             logs.write(row)
             bar.update(step, values=[(k, v) for k, v in row.items() if k not in ("step", "seconds")][:4])
-            if step % checkpoint_every < STEPS_PER_ROUND or r == last_round - 1:
+            if step % checkpoint_every < per_round or r == last_round - 1:
                 save_checkpoint()
                 saved_step = step
-            if step % sample_every < STEPS_PER_ROUND or r == last_round - 1:
+            if step % sample_every < per_round or r == last_round - 1:
                 save_grids(inference, state, out_dir, step, fixed_images, fixed_z, meta["seed"])
     except KeyboardInterrupt:
         if step > saved_step:

@@ -1,9 +1,9 @@
-"""Adam with per-tensor gradient clipping, as a pure function of its state.
+"""Adam (with per-tensor gradient clipping) and RMSprop, as pure functions of their state.
 
-Keras' own Adam cannot run inside a pure (stateless) step under the TensorFlow backend
-(its `stateless_apply` is refused there), so this is the same arithmetic as
-`keras.optimizers.Adam(clipnorm=...)` written in keras.ops; `tests/test_optimizer.py`
-checks it against Keras step by step.
+Keras' own optimizers cannot run inside a pure (stateless) step under the TensorFlow
+backend (their `stateless_apply` is refused there), so these are the same arithmetic as
+`keras.optimizers.Adam(clipnorm=...)` and `keras.optimizers.RMSprop` written in keras.ops;
+`tests/test_optimizer.py` checks them against Keras step by step.
 """
 
 import dataclasses
@@ -42,6 +42,26 @@ class Adam:
             new_m.append(m)
             new_v.append(v)
         return new_params, {"step": step, "m": new_m, "v": new_v}
+
+
+@dataclasses.dataclass(frozen=True)
+class RMSprop:
+    learning_rate: float
+    rho: float = 0.9
+    epsilon: float = 1e-7
+
+    def init(self, params):
+        return {"step": np.zeros((), "float32"), "v": [np.zeros_like(p) for p in params]}
+
+    def apply(self, slots, grads, params):
+        """Returns (new params, new slots)."""
+        new_params, new_v = [], []
+        for p, g, v in zip(params, grads, slots["v"]):
+            g = ops.cast(g, p.dtype)
+            v = self.rho * v + (1.0 - self.rho) * ops.square(g)
+            new_params.append(p - self.learning_rate * g / ops.sqrt(v + self.epsilon))
+            new_v.append(v)
+        return new_params, {"step": slots["step"] + 1.0, "v": new_v}
 
 
 def _clip_by_norm(g, clip):

@@ -50,3 +50,24 @@ class OGANConfig:
         need(self.kernel_size in (4, 5), f"kernel size must be 4 or 5, not {self.kernel_size}")
         need(self.learning_rate > 0, f"learning rate must be positive, not {self.learning_rate}")
         return self
+
+
+PRESETS = {
+    # The paper's setting (section 5): 128x128, z 128, batch 64, 50k iterations.
+    "paper": {},
+    # About an hour on a 2-core CPU: 64x64 and a quarter of the channels.
+    "small": {"resolution": 64, "width": 0.25, "steps": 5000},
+    # Seconds: for tests.
+    "tiny": {"resolution": 32, "width": 0.0625, "z_dim": 16, "batch_size": 8, "steps": 4},
+}
+
+
+def make_config(preset="paper", **overrides):
+    """The preset's values, then every override that is not None."""
+    if preset not in PRESETS:
+        raise ConfigError(f"--preset must be one of {', '.join(PRESETS)}, not {preset!r}")
+    values = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
+    unknown = sorted(set(values) - {f.name for f in dataclasses.fields(OGANConfig)})
+    if unknown:
+        raise ConfigError(f"unknown config key(s): {', '.join(unknown)}")
+    return OGANConfig(**values).validate()

@@ -94,3 +94,41 @@ def test_generator_term_trains_g_but_not_e():
 def test_quadratic_potential_trains_e_but_not_g():
     e_norm, g_norm = _gradients("quadratic_potential")
     assert g_norm == 0.0 and e_norm > 1e-8
+
+
+def _ogan_run(out, steps, resume=False):
+    import dataclasses
+
+    import keras
+
+    from common import data, loop
+    from ogan.config import make_config
+    from ogan.models import OGAN
+
+    keras.utils.set_random_seed(0)
+    cfg = make_config("tiny")
+    model = OGAN(cfg)
+    train, test = data.split(data.digits_images(32)[:120])
+    sampler = data.RoundSampler(train, cfg.batch_size, 1, 1, cfg.z_dim, seed=1, mirror=False)
+    meta = {"config": dataclasses.asdict(cfg), "seed": 1}
+    state, _ = loop.train(model, sampler, test, str(out), meta, steps, resume=resume,
+                          checkpoint_every=10, sample_every=1000, verbose=0)
+    return state
+
+
+def test_training_raises_the_correlation_and_resumes_exactly(tmp_path):
+    import json
+
+    from common import checkpoint
+
+    straight = _ogan_run(tmp_path / "a", 40)
+    _ogan_run(tmp_path / "b", 20)
+    resumed = _ogan_run(tmp_path / "b", 40, resume=True)
+    rows = lambda d: [json.loads(l) for l in open(d / "losses.jsonl")]
+    a, b = rows(tmp_path / "a"), rows(tmp_path / "b")
+    assert [r["step"] for r in b] == list(range(1, 41))
+    assert np.mean([r["rho"] for r in a[-5:]]) > np.mean([r["rho"] for r in a[:5]]) + 0.2
+    for ra, rb in zip(a, b):
+        assert ra["total"] == pytest.approx(rb["total"], rel=1e-4, abs=1e-5), ra["step"]
+    for x, y in zip(checkpoint.flatten(straight).values(), checkpoint.flatten(resumed).values()):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-4, atol=1e-5)

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from common.optimizer import Adam
+from common.optimizer import Adam, RMSprop
 
 
 def test_matches_keras_adam_with_clipnorm():
@@ -22,3 +22,17 @@ def test_matches_keras_adam_with_clipnorm():
     for v, a in zip(variables, values):
         np.testing.assert_allclose(np.asarray(a), v.numpy(), rtol=1e-6, atol=1e-8)
     assert float(slots["step"]) == 3
+
+
+def test_rmsprop_matches_keras():
+    rng = np.random.default_rng(1)
+    params = [rng.normal(size=(5,)).astype("float32")]
+    variables = [keras.Variable(params[0])]
+    reference = keras.optimizers.RMSprop(1e-4, rho=0.99)
+    ours = RMSprop(1e-4, rho=0.99)
+    slots, values = ours.init(params), params
+    for _ in range(3):
+        g = [rng.normal(size=(5,)).astype("float32")]
+        reference.apply([keras.ops.convert_to_tensor(g[0])], variables)
+        values, slots = ours.apply(slots, g, values)
+    np.testing.assert_allclose(np.asarray(values[0]), variables[0].numpy(), rtol=1e-6, atol=1e-8)

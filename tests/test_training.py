@@ -1,5 +1,6 @@
 """Training on tiny images: every network learns, reconstruction improves, resume is exact."""
 
+import dataclasses
 import json
 import os
 
@@ -63,12 +64,11 @@ def test_noise_layers_are_active_in_training_and_off_in_inference():
 
 
 def _run(out, steps, resume=False):
-    model = _model("aegan")
+    model = _model("aegan", batch_size=4)
     images = data.digits_images(32)[:200]
     train, test = data.split(images)
     sampler = data.RoundSampler(train, 4, model.images_per_round, model.latents_per_round, 8, seed=3)
-    meta = {"config": {"model": "aegan", "resolution": 32, "latent_dim": 8, "width": 0.0625,
-                       "latent_blocks": 2, "latent_block_units": 16, "batch_size": 4}, "seed": 3}
+    meta = {"config": dataclasses.asdict(model.cfg), "seed": 3}
     state, _ = loop.train(model, sampler, test, str(out), meta, steps, resume=resume,
                           checkpoint_every=8, sample_every=1000, verbose=0)
     return state

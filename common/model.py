@@ -1,0 +1,134 @@
+"""The base of every model here: networks, pure optimizers and a state of plain arrays.
+
+A model is written once as pure functions of `state` (weights, noise seeds and BatchNorm
+statistics, optimizer slots): every network is run with `stateless_call`, every update
+returns a new state. `common.engine` compiles those functions for TensorFlow or JAX.
+The networks an update does not train are frozen by taking no gradient for them, never by
+`trainable = False` (KERAS_NOTES.md).
+"""
+
+import numpy as np
+from keras import ops
+
+from common import engine
+
+
+class PureModel:
+    """Networks, their optimizers and the pure round function of one model."""
+
+    network_names = ()
+    optimizer_groups = {}  # optimizer name -> (networks it trains, config field of its lr)
+    steps_per_round = 1  # the paper's steps one call of `round` makes
+    images_per_round = 0  # real image batches a round draws
+    latents_per_round = 0  # z batches a round draws
+    loss_names = {}  # optimizer name -> names of the values each of its updates returns
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.nets = self.build_networks(cfg)
+        self._compiled = {}
+        self.optimizers = {name: self.make_optimizer(getattr(cfg, lr_field))
+                           for name, (_, lr_field) in self.optimizer_groups.items()}
+
+    def build_networks(self, cfg):
+        """{name: keras.Model} for every name in network_names."""
+        raise NotImplementedError
+
+    def make_optimizer(self, learning_rate):
+        """A pure optimizer (common/optimizer.py) with init(params) and apply(slots, grads, params)."""
+        raise NotImplementedError
+
+    @property
+    def latent_dim(self):
+        return self.nets["generator"].input_shape[-1]
+
+    # -- state -------------------------------------------------------------------------
+
+    def initial_state(self):
+        """Every array that training changes: weights, noise-layer seeds, optimizer slots."""
+        return {
+            "params": {n: _values(m.trainable_variables) for n, m in self.nets.items()},
+            "buffers": {n: _values(m.non_trainable_variables) for n, m in self.nets.items()},
+            "optimizers": {
+                name: opt.init([p for n in self.optimizer_groups[name][0]
+                                for p in _values(self.nets[n].trainable_variables)])
+                for name, opt in self.optimizers.items()},
+        }
+
+    def sync_variables(self, state):
+        """Write a state's weights into the Keras models, e.g. to call or save them directly."""
+        for n, m in self.nets.items():
+            for v, a in zip(m.trainable_variables, state["params"][n]):
+                v.assign(a)
+            for v, a in zip(m.non_trainable_variables, state["buffers"][n]):
+                v.assign(a)
+
+    # -- building blocks of a round ------------------------------------------------------
+
+    def call(self, state, name, inputs, training):
+        """Run one network; returns its output and the state with its noise seeds advanced."""
+        out, buffers = self.nets[name].stateless_call(
+            state["params"][name], state["buffers"][name], inputs, training=training)
+        return out, {**state, "buffers": {**state["buffers"], name: buffers}}
+
+    def update(self, state, optimizer, loss_fn, inputs):
+        """One optimizer step on loss_fn(state, inputs) -> (values, state), values[0] the loss.
+
+        Gradients are taken for the optimizer's own networks only.
+        """
+        names = self.optimizer_groups[optimizer][0]
+
+        def objective(trained, state):
+            state = {**state, "params": {**state["params"], **dict(zip(names, trained))}}
+            values, state = loss_fn(state, inputs)
+            return values[0], (values, state)
+
+        trained = [state["params"][n] for n in names]
+        (_, (values, state)), grads = engine.value_and_grad(objective)(trained, state)
+        flat_params = [p for group in trained for p in group]
+        flat_grads = [g for group in grads for g in group]
+        new_params, new_slots = self.optimizers[optimizer].apply(
+            state["optimizers"][optimizer], flat_grads, flat_params)
+        params, i = dict(state["params"]), 0
+        for n in names:
+            k = len(state["params"][n])
+            params[n], i = list(new_params[i:i + k]), i + k
+        state = {**state, "params": params,
+                 "optimizers": {**state["optimizers"], optimizer: new_slots}}
+        return state, ops.stack([ops.cast(v, "float32") for v in values])
+
+    def compiled(self, name, fn):
+        """fn compiled once per model: a round calls each kind of update several times."""
+        if name not in self._compiled:
+            self._compiled[name] = engine.compile(fn)
+        return self._compiled[name]
+
+    def repeated_update(self, state, optimizer, loss_fn, inputs):
+        """One update per element of `inputs` (4 per round), compiled once."""
+        step = self.compiled(optimizer, lambda s, inp: self.update(s, optimizer, loss_fn, inp))
+        values = []
+        for inp in inputs:
+            state, v = step(state, inp)
+            values.append(v)
+        return state, ops.stack(values)
+
+    # -- inference ---------------------------------------------------------------------
+
+    def generate(self, state, z):
+        return self.call(state, "generator", z, training=False)[0]
+
+    def encode(self, state, x):
+        return self.call(state, "encoder", x, training=False)[0]
+
+    def round(self, state, images, latents):
+        """One round: images (images_per_round, B, H, W, 3), latents (latents_per_round, B, D).
+
+        Returns the new state and {optimizer name: (updates, len(loss_names)) losses}.
+        """
+        raise NotImplementedError
+
+
+def _values(variables):
+    # NumPy, not the variables themselves: a compiled round must see the same kind of
+    # input on its first call as on later ones, or it compiles again.
+    return [np.array(v.numpy()) for v in variables]
