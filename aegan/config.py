@@ -3,13 +3,9 @@
 import dataclasses
 import math
 
-from common import UserError
+from common.config import from_preset, require
 
 MODELS = ("aegan", "gan", "aae")
-
-
-class ConfigError(UserError, ValueError):
-    """A configuration value that cannot work; the message names it."""
 
 
 @dataclasses.dataclass
@@ -43,21 +39,17 @@ class AEGANConfig:
         return math.ceil(self.steps / 4)
 
     def validate(self):
-        def need(ok, message):
-            if not ok:
-                raise ConfigError(message)
-
-        need(self.model in MODELS, f"--model must be one of {', '.join(MODELS)}, not {self.model!r}")
+        require(self.model in MODELS, f"--model must be one of {', '.join(MODELS)}, not {self.model!r}")
         r = self.resolution
-        need(r in (32, 64, 128), f"resolution must be 32, 64 or 128, not {r}")
-        need(self.latent_dim >= 1, f"latent size must be at least 1, not {self.latent_dim}")
-        need(self.batch_size >= 1, f"batch size must be at least 1, not {self.batch_size}")
-        need(self.steps >= 1, f"steps must be at least 1, not {self.steps}")
-        need(self.width > 0, f"width must be positive, not {self.width}")
-        need(0 <= self.dropout_rate < 1, f"dropout rate must be in [0, 1), not {self.dropout_rate}")
-        need(self.input_noise >= 0, f"input noise must be >= 0, not {self.input_noise}")
+        require(r in (32, 64, 128), f"resolution must be 32, 64 or 128, not {r}")
+        require(self.latent_dim >= 1, f"latent size must be at least 1, not {self.latent_dim}")
+        require(self.batch_size >= 1, f"batch size must be at least 1, not {self.batch_size}")
+        require(self.steps >= 1, f"steps must be at least 1, not {self.steps}")
+        require(self.width > 0, f"width must be positive, not {self.width}")
+        require(0 <= self.dropout_rate < 1, f"dropout rate must be in [0, 1), not {self.dropout_rate}")
+        require(self.input_noise >= 0, f"input noise must be >= 0, not {self.input_noise}")
         for name in ("discriminator_lr", "generator_encoder_lr"):
-            need(getattr(self, name) > 0, f"{name} must be positive, not {getattr(self, name)}")
+            require(getattr(self, name) > 0, f"{name} must be positive, not {getattr(self, name)}")
         return self
 
 
@@ -74,11 +66,4 @@ PRESETS = {
 
 def make_config(preset="paper", **overrides):
     """The preset's values, then every override that is not None."""
-    if preset not in PRESETS:
-        raise ConfigError(f"--preset must be one of {', '.join(PRESETS)}, not {preset!r}")
-    values = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
-    fields = {f.name for f in dataclasses.fields(AEGANConfig)}
-    unknown = sorted(set(values) - fields)
-    if unknown:
-        raise ConfigError(f"unknown config key(s): {', '.join(unknown)}")
-    return AEGANConfig(**values).validate()
+    return from_preset(AEGANConfig, PRESETS, preset, overrides)

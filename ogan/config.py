@@ -3,13 +3,9 @@
 import dataclasses
 import math
 
-from common import UserError
+from common.config import from_preset, require
 
 RESOLUTIONS = (32, 64, 128, 256)
-
-
-class ConfigError(UserError, ValueError):
-    """A configuration value that cannot work; the message names it."""
 
 
 @dataclasses.dataclass
@@ -37,18 +33,14 @@ class OGANConfig:
         return int(math.log2(self.resolution)) - 2
 
     def validate(self):
-        def need(ok, message):
-            if not ok:
-                raise ConfigError(message)
-
-        need(self.resolution in RESOLUTIONS,
+        require(self.resolution in RESOLUTIONS,
              f"resolution must be one of {', '.join(map(str, RESOLUTIONS))}, not {self.resolution}")
-        need(self.z_dim >= 2, f"z size must be at least 2 (a correlation needs two values), not {self.z_dim}")
-        need(self.batch_size >= 1, f"batch size must be at least 1, not {self.batch_size}")
-        need(self.steps >= 1, f"steps must be at least 1, not {self.steps}")
-        need(self.width > 0, f"width must be positive, not {self.width}")
-        need(self.kernel_size in (4, 5), f"kernel size must be 4 or 5, not {self.kernel_size}")
-        need(self.learning_rate > 0, f"learning rate must be positive, not {self.learning_rate}")
+        require(self.z_dim >= 2, f"z size must be at least 2 (a correlation needs two values), not {self.z_dim}")
+        require(self.batch_size >= 1, f"batch size must be at least 1, not {self.batch_size}")
+        require(self.steps >= 1, f"steps must be at least 1, not {self.steps}")
+        require(self.width > 0, f"width must be positive, not {self.width}")
+        require(self.kernel_size in (4, 5), f"kernel size must be 4 or 5, not {self.kernel_size}")
+        require(self.learning_rate > 0, f"learning rate must be positive, not {self.learning_rate}")
         return self
 
 
@@ -64,10 +56,4 @@ PRESETS = {
 
 def make_config(preset="paper", **overrides):
     """The preset's values, then every override that is not None."""
-    if preset not in PRESETS:
-        raise ConfigError(f"--preset must be one of {', '.join(PRESETS)}, not {preset!r}")
-    values = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
-    unknown = sorted(set(values) - {f.name for f in dataclasses.fields(OGANConfig)})
-    if unknown:
-        raise ConfigError(f"unknown config key(s): {', '.join(unknown)}")
-    return OGANConfig(**values).validate()
+    return from_preset(OGANConfig, PRESETS, preset, overrides)

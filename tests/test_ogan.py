@@ -6,7 +6,8 @@ from keras import ops
 
 from common import engine
 from ogan import losses
-from ogan.config import ConfigError, OGANConfig
+from common.config import ConfigError
+from ogan.config import OGANConfig
 from ogan.networks import build_encoder, build_generator
 
 
