@@ -39,12 +39,8 @@ class RoundModel(PureModel):
             logits, state = self.call(state, network, batch, training=True)
             return [losses.adversarial_loss(logits, label)], state
 
-        step = self.compiled(network, lambda s, b, l: self.update(s, network, loss, (b, l)))
-        values = []
-        for batch, label in zip(batches, (c.real_label, c.fake_label) * 2):
-            state, v = step(state, batch, np.float32(label))
-            values.append(v)
-        return state, ops.stack(values)
+        labels = [np.asarray(label, np.float32) for label in (c.real_label, c.fake_label) * 2]
+        return self.repeated_update(state, network, loss, list(zip(batches, labels)))
 
 def _split(batch, parts):
     return [batch[i * (batch.shape[0] // parts):(i + 1) * (batch.shape[0] // parts)]

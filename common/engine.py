@@ -17,8 +17,8 @@ if BACKEND == "jax":
         """fn(params, *args) -> (loss, aux)  becomes  f(params, *args) -> ((loss, aux), grads)."""
         return jax.value_and_grad(fn, has_aux=True)
 
-    def compile(fn, jit=True):
-        return jax.jit(fn) if jit else fn
+    def compile(fn):
+        return jax.jit(fn)
 
 
     def to_numpy(tree):
@@ -41,8 +41,8 @@ elif BACKEND == "tensorflow":
 
         return wrapped
 
-    def compile(fn, jit=True):
-        return tf.function(fn, jit_compile=jit, reduce_retracing=True)
+    def compile(fn):
+        return tf.function(fn, jit_compile=True, reduce_retracing=True)
 
 
     def to_numpy(tree):

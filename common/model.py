@@ -46,22 +46,13 @@ class PureModel:
 
     def initial_state(self):
         """Every array that training changes: weights, noise-layer seeds, optimizer slots."""
+        params = {n: _values(m.trainable_variables) for n, m in self.nets.items()}
         return {
-            "params": {n: _values(m.trainable_variables) for n, m in self.nets.items()},
+            "params": params,
             "buffers": {n: _values(m.non_trainable_variables) for n, m in self.nets.items()},
-            "optimizers": {
-                name: opt.init([p for n in self.optimizer_groups[name][0]
-                                for p in _values(self.nets[n].trainable_variables)])
-                for name, opt in self.optimizers.items()},
+            "optimizers": {name: opt.init([p for n in self.optimizer_groups[name][0] for p in params[n]])
+                           for name, opt in self.optimizers.items()},
         }
-
-    def sync_variables(self, state):
-        """Write a state's weights into the Keras models, e.g. to call or save them directly."""
-        for n, m in self.nets.items():
-            for v, a in zip(m.trainable_variables, state["params"][n]):
-                v.assign(a)
-            for v, a in zip(m.non_trainable_variables, state["buffers"][n]):
-                v.assign(a)
 
     # -- building blocks of a round ------------------------------------------------------
 
@@ -104,7 +95,7 @@ class PureModel:
         return self._compiled[name]
 
     def repeated_update(self, state, optimizer, loss_fn, inputs):
-        """One update per element of `inputs` (4 per round), compiled once."""
+        """One update per element of `inputs`, compiled once; returns (state, stacked values)."""
         step = self.compiled(optimizer, lambda s, inp: self.update(s, optimizer, loss_fn, inp))
         values = []
         for inp in inputs:

@@ -23,10 +23,9 @@ class OGAN(PureModel):
         return RMSprop(learning_rate, rho=self.cfg.rmsprop_rho)
 
     def round(self, state, images, latents):
-        step = self.compiled("iteration", lambda s, x, z: self.update(
-            s, "encoder_generator", self.objective, (x, z)))
-        state, values = step(state, images[0], latents[0])
-        return state, {"encoder_generator": ops.expand_dims(values, 0)}
+        state, values = self.repeated_update(state, "encoder_generator", self.objective,
+                                             [(images[0], latents[0])])
+        return state, {"encoder_generator": values}
 
     def objective(self, state, inputs):
         # eq. 11 as the authors compute it: E on real, fake and stop-gradient fake, each call
