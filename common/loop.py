@@ -98,7 +98,8 @@ class Inference:
     def __init__(self, model):
         self.model = model
         self._generate = engine.compile(model.generate)
-        self._encode = engine.compile(model.encode) if "encoder" in model.network_names else None
+        self.can_encode = "encoder" in model.network_names
+        self._encode = engine.compile(model.encode) if self.can_encode else None
 
     def _chunked(self, fn, state, x):
         out = []
@@ -138,7 +139,7 @@ def save_grids(inference, state, out_dir, step, fixed_images, fixed_z, seed):
     images.save_png(name("samples_fixed"), images.grid(fake, 20))
     z = np.random.default_rng([seed, 2, step]).standard_normal((100, fixed_z.shape[1]), dtype=np.float32)
     images.save_png(name("samples_random"), images.grid(to_uint8(inference.generate(state, z)), 10))
-    if inference._encode is None:
+    if not inference.can_encode:
         return
     real = fixed_images[:50].astype(np.float32) / 127.5 - 1
     recon = to_uint8(inference.generate(state, inference.encode(state, real)))

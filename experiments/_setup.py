@@ -65,15 +65,13 @@ def train(cfg, build_model, args, out, default_data):
 
     images, source = load_data(args, cfg.resolution, default_data)
     train_images, test_images = data.split(images)
-    name = getattr(cfg, "model", "ogan")
-    print(f"{source}: {len(train_images)} training and {len(test_images)} test images at "
-          f"{cfg.resolution}x{cfg.resolution}; {name} on {keras.backend.backend()}, "
-          f"{cfg.steps} steps of batch {cfg.batch_size} -> {out}")
     keras.utils.set_random_seed(args.seed)
     model = build_model(cfg)
+    print(f"{source}: {len(train_images)} training and {len(test_images)} test images at "
+          f"{cfg.resolution}x{cfg.resolution}; {type(model).__name__} on {keras.backend.backend()}, "
+          f"{cfg.steps} steps of batch {cfg.batch_size} -> {out}")
     sampler = data.RoundSampler(train_images, cfg.batch_size, model.images_per_round,
-                                model.latents_per_round, model.latent_dim, args.seed,
-                                getattr(cfg, "mirror", False))
+                                model.latents_per_round, model.latent_dim, args.seed, cfg.mirror)
     meta = {"config": dataclasses.asdict(cfg), "seed": args.seed, "data": source,
             "backend": keras.backend.backend(), "preset": args.preset}
     loop.train(model, sampler, test_images, out, meta, cfg.steps, resume=args.resume,

@@ -22,6 +22,7 @@ class OGANConfig:
     learning_rate: float = 1e-4  # RMSprop, rho 0.99, one optimizer over E and G
     rmsprop_rho: float = 0.99
     reconstruction_scale: float = 1.0  # the authors' code uses 0.9 (eq. 10 has none)
+    mirror: bool = False  # the paper does not flip images
 
     @property
     def base_channels(self):
