@@ -1,9 +1,10 @@
-"""Training speed of GAN, AAE and AEGAN on the current backend: compile time, ms/step, GFLOP/s.
+"""Training speed of GAN, AAE, AEGAN and O-GAN on the current backend: compile time, ms/step, GFLOP/s.
 
     python benchmarks/train_step.py                       # all models, paper and small presets
     KERAS_BACKEND=jax python benchmarks/train_step.py --models aegan --presets paper
 
-A step is a quarter of a round (the authors' count). Warm-up (compilation and the first
+An AEGAN-family step is a quarter of a round (the authors' count); an O-GAN step is one
+iteration (one joint E and G update), at O-GAN's own presets (paper: 128x128, batch 64). Warm-up (compilation and the first
 round) is excluded from the timing and printed apart. FLOPs are model FLOPs counted from the
 networks' convolution and dense layers (multiply-add = 2 FLOPs; a backward pass = 2x the
 forward), for the calls one round makes, so GFLOP/s compares across backends and machines.
@@ -21,9 +22,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from aegan.config import make_config  # noqa: E402
+from aegan import config as aegan_config  # noqa: E402
 from aegan.models import build_model  # noqa: E402
 from common import engine  # noqa: E402
+from ogan import config as ogan_config  # noqa: E402
+from ogan.models import OGAN  # noqa: E402
 
 
 def forward_flops(model):
@@ -50,6 +53,8 @@ ROUND_CALLS = {
             ("generator", 4, 3), ("discriminator_image", 4, 2)],
     "aae": [("encoder", 2, 1), ("discriminator_latent", 4, 3),
             ("encoder", 4, 3), ("generator", 4, 3), ("discriminator_latent", 4, 2)],
+    # E on real (to weights), on G(z) (to weights and image), on sg(G(z)) (to weights); G to weights.
+    "ogan": [("generator", 1, 2), ("encoder", 1, 2), ("encoder", 1, 3), ("encoder", 1, 2)],
 }
 
 
@@ -60,13 +65,17 @@ def round_flops(model, name, batch):
 
 def bench(name, preset, rounds):
     keras.utils.set_random_seed(0)
-    cfg = make_config(preset, model=name)
-    model = build_model(cfg)
+    if name == "ogan":
+        cfg = ogan_config.make_config(preset)
+        model = OGAN(cfg)
+    else:
+        cfg = aegan_config.make_config(preset, model=name)
+        model = build_model(cfg)
     state = model.initial_state()
     rng = np.random.default_rng(0)
     b, r = cfg.batch_size, cfg.resolution
     imgs = rng.uniform(-1, 1, (model.images_per_round, b, r, r, 3)).astype(np.float32)
-    zs = rng.standard_normal((model.latents_per_round, b, cfg.latent_dim)).astype(np.float32)
+    zs = rng.standard_normal((model.latents_per_round, b, model.latent_dim)).astype(np.float32)
     round_fn = model.round
     t = time.perf_counter()
     state, losses = round_fn(state, imgs, zs)
@@ -76,17 +85,19 @@ def bench(name, preset, rounds):
     for _ in range(rounds):
         state, losses = round_fn(state, imgs, zs)
     engine.to_numpy(losses)
-    per_step = (time.perf_counter() - t) / rounds / 4
-    gflops = round_flops(model, name, b) / 4 / per_step / 1e9
+    steps = model.steps_per_round
+    per_step = (time.perf_counter() - t) / rounds / steps
+    gflops = round_flops(model, name, b) / steps / per_step / 1e9
     print(f"{name} {preset}: {per_step * 1e3:.1f} ms/step ({1 / per_step:.2f} steps/s, "
           f"{gflops:.0f} GFLOP/s) [first round incl. compile {warmup:.1f} s; "
-          f"{round_flops(model, name, b) / 1e9:.0f} GFLOP per round; {keras.backend.backend()}]",
+          f"{round_flops(model, name, b) / 1e9:.0f} GFLOP per round of {steps} steps, batch {b}, "
+          f"{cfg.resolution}x{cfg.resolution}; {keras.backend.backend()}]",
           flush=True)
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--models", default="gan,aae,aegan")
+    p.add_argument("--models", default="gan,aae,aegan,ogan")
     p.add_argument("--presets", default="paper,small")
     p.add_argument("--rounds", type=int, default=3, help="timed rounds per model")
     args = p.parse_args()

@@ -1,5 +1,7 @@
 """Image grids and interpolation strips as PNG files."""
 
+import dataclasses
+
 import numpy as np
 from PIL import Image
 
@@ -28,7 +30,38 @@ def save_png(path, image):
     write_atomic(path, lambda f: Image.fromarray(image).save(f, format="PNG"))
 
 
+def save_scatter(path, real, generated, title):
+    """Real 2-D points in grey under generated ones in red, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+    ax.scatter(real[:, 0], real[:, 1], s=4, c="0.6", label="data")
+    ax.scatter(generated[:, 0], generated[:, 1], s=4, c="tab:red", label="samples")
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=9)
+    ax.legend(loc="upper right", fontsize=7)
+    write_atomic(path, lambda f: fig.savefig(f, format="png"))
+    plt.close(fig)
+
+
 def interpolate(start, end, steps):
     """Linear interpolation between two batches of codes: (steps, N, D)."""
     t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None, None]
     return (1 - t) * start[None] + t * end[None]
+
+
+@dataclasses.dataclass(frozen=True)
+class GridLayout:
+    """The grids a training run draws; the defaults are the AEGAN authors' plots."""
+
+    samples: int = 400  # from the run's fixed z
+    sample_columns: int = 20
+    random_samples: int = 100  # from fresh z at each grid
+    random_columns: int = 10
+    pairs: int = 50  # real image beside its reconstruction
+    pair_columns: int = 10  # images per row (pairs * 2 / pair_columns rows)
+    interpolation_rows: int = 8
+    interpolation_points: int = 9  # decoded codes from E(a) to E(b), both ends (reconstructions) included

@@ -13,7 +13,7 @@ import numpy as np
 from keras.utils import Progbar
 
 from common import UserError, checkpoint, engine, images
-from common.data import to_uint8
+from common.data import to_float, to_uint8
 
 FIXED_COUNT = 400  # fixed test images and fixed z, saved once per run
 INFERENCE_BATCH = 100
@@ -130,37 +130,43 @@ def fixed_inputs(out_dir, test_images, latent_dim, seed):
     return fixed_images, z
 
 
-def save_grids(inference, state, out_dir, step, fixed_images, fixed_z, seed):
-    """Samples from fixed and random z; real/reconstruction pairs; interpolations."""
+def save_grids(inference, state, out_dir, step, fixed_images, fixed_z, seed, layout):
+    """Samples from fixed and random z; real/reconstruction pairs; interpolations (layout: GridLayout)."""
     d = os.path.join(out_dir, "grids")
     os.makedirs(d, exist_ok=True)
     name = lambda kind: os.path.join(d, f"{kind}_{step:09d}.png")
-    fake = to_uint8(inference.generate(state, fixed_z))
-    images.save_png(name("samples_fixed"), images.grid(fake, 20))
-    z = np.random.default_rng([seed, 2, step]).standard_normal((100, fixed_z.shape[1]), dtype=np.float32)
-    images.save_png(name("samples_random"), images.grid(to_uint8(inference.generate(state, z)), 10))
+    if fixed_images.dtype != np.uint8:  # 2-D points: a scatter of samples over the data
+        images.save_scatter(name("samples_fixed"), fixed_images, inference.generate(state, fixed_z),
+                            f"step {step}")
+        return
+    fake = to_uint8(inference.generate(state, fixed_z[:layout.samples]))
+    images.save_png(name("samples_fixed"), images.grid(fake, layout.sample_columns))
+    z = np.random.default_rng([seed, 2, step]).standard_normal(
+        (layout.random_samples, fixed_z.shape[1]), dtype=np.float32)
+    images.save_png(name("samples_random"),
+                    images.grid(to_uint8(inference.generate(state, z)), layout.random_columns))
     if not inference.can_encode:
         return
-    real = fixed_images[:50].astype(np.float32) / 127.5 - 1
-    recon = to_uint8(inference.generate(state, inference.encode(state, real)))
-    images.save_png(name("reconstructions"), images.grid(images.interleave(fixed_images[:50], recon), 10))
-    # 8 rows: real a, 9 images decoded along the line from E(a) to E(b), real b.
-    pairs = fixed_images[:16].astype(np.float32) / 127.5 - 1
-    if len(pairs) >= 2:
-        a, b = pairs[0::2], pairs[1::2]
-        n = min(len(a), len(b))
-        codes = images.interpolate(inference.encode(state, a[:n]), inference.encode(state, b[:n]), 9)
+    shown = fixed_images[:layout.pairs]
+    recon = to_uint8(inference.generate(state, inference.encode(state, to_float(shown))))
+    images.save_png(name("reconstructions"), images.grid(images.interleave(shown, recon), layout.pair_columns))
+    # Each row: real a, the codes from E(a) to E(b) decoded (the ends are reconstructions), real b.
+    n = min(layout.interpolation_rows, len(fixed_images) // 2)
+    if n:
+        a, b = fixed_images[0:2 * n:2], fixed_images[1:2 * n:2]
+        k = layout.interpolation_points
+        codes = images.interpolate(inference.encode(state, to_float(a)), inference.encode(state, to_float(b)), k)
         decoded = to_uint8(inference.generate(state, codes.reshape(-1, codes.shape[-1])))
-        decoded = decoded.reshape(9, n, *decoded.shape[1:]).transpose(1, 0, 2, 3, 4)
-        rows = np.concatenate([fixed_images[0:2 * n:2][:, None], decoded,
-                               fixed_images[1:2 * n:2][:, None]], axis=1)
-        images.save_png(name("interpolations"), images.grid(rows.reshape(-1, *rows.shape[2:]), 11))
+        decoded = decoded.reshape(k, n, *decoded.shape[1:]).transpose(1, 0, 2, 3, 4)
+        rows = np.concatenate([a[:, None], decoded, b[:, None]], axis=1)
+        images.save_png(name("interpolations"), images.grid(rows.reshape(-1, *rows.shape[2:]), k + 2))
 
 
 def check_resumable(meta, expected):
     """Refuse a checkpoint made with other settings (any but the number of steps)."""
+    as_saved = lambda v: json.loads(json.dumps(v))  # tuples come back from JSON as lists
     bad = [f"{k}: checkpoint {meta['config'].get(k)!r}, now {v!r}"
-           for k, v in expected.items() if meta["config"].get(k) != v]
+           for k, v in expected.items() if meta["config"].get(k) != as_saved(v)]
     if bad:
         raise RunError("cannot resume, the checkpoint was made with other settings: " + "; ".join(bad))
 
@@ -210,7 +216,7 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
                 save_checkpoint()
                 saved_step = step
             if step % sample_every < per_round or r == last_round - 1:
-                save_grids(inference, state, out_dir, step, fixed_images, fixed_z, meta["seed"])
+                save_grids(inference, state, out_dir, step, fixed_images, fixed_z, meta["seed"], model.grids)
     except KeyboardInterrupt:
         if step > saved_step:
             save_checkpoint()
@@ -218,5 +224,12 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
         print(f"\ninterrupted at step {step}; checkpoint written. Continue with the same "
               f"command plus --resume.", file=sys.stderr)
         raise SystemExit(130)
+    except Exception:
+        # `state` is the last completed round's: keep that work before the error surfaces.
+        if step > saved_step:
+            path = save_checkpoint()
+            print(f"\nerror after step {step}; its checkpoint is {path}", file=sys.stderr)
+        logs.close()
+        raise
     logs.close()
     return state, step

@@ -11,6 +11,7 @@ import numpy as np
 from keras import ops
 
 from common import engine
+from common.images import GridLayout
 
 
 class PureModel:
@@ -22,9 +23,14 @@ class PureModel:
     images_per_round = 0  # real image batches a round draws
     latents_per_round = 0  # z batches a round draws
     loss_names = {}  # optimizer name -> names of the values each of its updates returns
+    grids = GridLayout()  # what the training loop draws
+
+    # Weight averages, where the config asks for them (`ema_decays`): each is updated after
+    # every optimizer step, saved with the state, and the first one is used for sampling.
 
     def __init__(self, cfg):
         self.cfg = cfg
+        self.ema_decays = tuple(getattr(cfg, "ema_decays", ()))
         self.nets = self.build_networks(cfg)
         self._compiled = {}
         self.optimizers = {name: self.make_optimizer(getattr(cfg, lr_field))
@@ -47,12 +53,16 @@ class PureModel:
     def initial_state(self):
         """Every array that training changes: weights, noise-layer seeds, optimizer slots."""
         params = {n: _values(m.trainable_variables) for n, m in self.nets.items()}
-        return {
+        state = {
             "params": params,
             "buffers": {n: _values(m.non_trainable_variables) for n, m in self.nets.items()},
             "optimizers": {name: opt.init([p for n in self.optimizer_groups[name][0] for p in params[n]])
                            for name, opt in self.optimizers.items()},
         }
+        if self.ema_decays:
+            state["ema"] = {_ema_key(d): {n: [np.copy(p) for p in ps] for n, ps in params.items()}
+                            for d in self.ema_decays}
+        return state
 
     # -- building blocks of a round ------------------------------------------------------
 
@@ -86,6 +96,12 @@ class PureModel:
             params[n], i = list(new_params[i:i + k]), i + k
         state = {**state, "params": params,
                  "optimizers": {**state["optimizers"], optimizer: new_slots}}
+        if self.ema_decays:
+            state = {**state, "ema": {
+                _ema_key(d): {**state["ema"][_ema_key(d)],
+                              **{n: [d * a + (1 - d) * p for a, p in zip(state["ema"][_ema_key(d)][n], params[n])]
+                                 for n in names}}
+                for d in self.ema_decays}}
         return state, ops.stack([ops.cast(v, "float32") for v in values])
 
     def compiled(self, name, fn):
@@ -105,11 +121,17 @@ class PureModel:
 
     # -- inference ---------------------------------------------------------------------
 
+    def sampling_state(self, state):
+        """The state whose weights sample: the first weight average where there is one."""
+        if not self.ema_decays:
+            return state
+        return {**state, "params": {**state["params"], **state["ema"][_ema_key(self.ema_decays[0])]}}
+
     def generate(self, state, z):
-        return self.call(state, "generator", z, training=False)[0]
+        return self.call(self.sampling_state(state), "generator", z, training=False)[0]
 
     def encode(self, state, x):
-        return self.call(state, "encoder", x, training=False)[0]
+        return self.call(self.sampling_state(state), "encoder", x, training=False)[0]
 
     def round(self, state, images, latents):
         """One round: images (images_per_round, B, H, W, 3), latents (latents_per_round, B, D).
@@ -117,6 +139,10 @@ class PureModel:
         Returns the new state and {optimizer name: (updates, len(loss_names)) losses}.
         """
         raise NotImplementedError
+
+
+def _ema_key(decay):
+    return f"{decay:g}"
 
 
 def _values(variables):

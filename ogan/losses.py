@@ -7,6 +7,35 @@ gradient stopped, sg(G(z)); each call has its own BatchNorm batch statistics.
 from keras import ops
 
 
+def _identity(t):
+    return t
+
+
+def _negative(t):
+    return -t
+
+
+def _softplus_of_negative(t):
+    return ops.softplus(-t)
+
+
+def _hinge_below_one(t):
+    return ops.relu(1 - t)
+
+
+def _hinge_above_minus_one(t):
+    return ops.relu(1 + t)
+
+
+# The f, g, h of eq. 1 and 6: E (or T) minimises f(D(x)) + g(D(G(z))), G minimises h(D(G(z))).
+# (Named functions, not lambdas: TensorFlow's autograph cannot tell same-line lambdas apart.)
+ADVERSARIAL = {
+    "linear": (_identity, _negative, _identity),  # eq. 11, the paper's choice
+    "vanilla": (_softplus_of_negative, ops.softplus, _softplus_of_negative),  # eq. 2
+    "hinge": (_hinge_below_one, _hinge_above_minus_one, _negative),
+}
+
+
 def score(codes):
     # eq. 8: the discriminator is the encoder's average, D(x) = avg(E(x)), one per sample.
     return ops.mean(codes, axis=-1)
@@ -26,10 +55,17 @@ def encoder_score_gap(score_real, score_fake_stopped):
     return score_real - score_fake_stopped
 
 
-def generator_score(score_fake, score_fake_stopped):
-    # eq. 11, G's adversarial term avg(E(G(z))), as a difference whose value is 0 ("t2"):
+def discriminator_term(score_real, score_fake_stopped, adversarial="linear"):
+    # eq. 6, E's adversarial term f(D(x)) + g(D(sg(G(z)))); for "linear" it is t1 (eq. 11).
+    f, g, _ = ADVERSARIAL[adversarial]
+    return f(score_real) + g(score_fake_stopped)
+
+
+def generator_score(score_fake, score_fake_stopped, adversarial="linear"):
+    # eq. 6, G's adversarial term h(D(G(z))), as a difference whose value is 0 ("t2"):
     # its gradient reaches G through E but cancels on E's own weights.
-    return score_fake - score_fake_stopped
+    h = ADVERSARIAL[adversarial][2]
+    return h(score_fake) - h(score_fake_stopped)
 
 
 def quadratic_potential(gap, x_real, x_fake_stopped, weight=0.25):
@@ -40,10 +76,11 @@ def quadratic_potential(gap, x_real, x_fake_stopped, weight=0.25):
 
 
 def ogan_loss(score_real, score_fake, score_fake_stopped, z, codes_fake, x_real, x_fake_stopped,
-              correlation_weight=0.5, qp_weight=0.25):
-    # eq. 11 for E and G in one loss: mean(t1 + t2 - lambda_2 rho) + mean(qp).
+              correlation_weight=0.5, qp_weight=0.25, adversarial="linear"):
+    # eq. 11 for E and G in one loss: mean(t1 + t2 - lambda_2 rho) + mean(qp); other f, g, h by eq. 6.
     gap = encoder_score_gap(score_real, score_fake_stopped)
     rho = pearson_correlation(z, codes_fake)
     qp = quadratic_potential(gap, x_real, x_fake_stopped, qp_weight)
-    return ops.mean(gap + generator_score(score_fake, score_fake_stopped)
+    return ops.mean(discriminator_term(score_real, score_fake_stopped, adversarial)
+                    + generator_score(score_fake, score_fake_stopped, adversarial)
                     - correlation_weight * rho) + ops.mean(qp)

@@ -2,22 +2,35 @@
 
 from keras import ops
 
+from common.images import GridLayout
 from common.model import PureModel
 from common.optimizer import RMSprop
 from ogan import losses
-from ogan.networks import build_encoder, build_generator
+from ogan.networks import build_encoder, build_generator, build_head
 
 
 class OGAN(PureModel):
-    network_names = ("generator", "encoder")
-    optimizer_groups = {"encoder_generator": (("encoder", "generator"), "learning_rate")}
     steps_per_round = 1
     images_per_round = 1
     latents_per_round = 1
     loss_names = {"encoder_generator": ["total", "score_gap", "rho"]}
+    # The paper's figures: 9x9 samples, 8x8 real/reconstruction, rows of real, reconstruction,
+    # 8 codes between, reconstruction, real.
+    grids = GridLayout(samples=81, sample_columns=9, random_samples=81, random_columns=9,
+                       pairs=32, pair_columns=8, interpolation_rows=8, interpolation_points=10)
+
+    def __init__(self, cfg):
+        # With the option of eq. 5, a separate head T scores E's codes and trains with E.
+        head = ("head",) if cfg.score == "head" else ()
+        self.network_names = ("generator", "encoder", *head)
+        self.optimizer_groups = {"encoder_generator": (("encoder", *head, "generator"), "learning_rate")}
+        super().__init__(cfg)
 
     def build_networks(self, cfg):
-        return {"generator": build_generator(cfg), "encoder": build_encoder(cfg)}
+        nets = {"generator": build_generator(cfg), "encoder": build_encoder(cfg)}
+        if "head" in self.network_names:
+            nets["head"] = build_head(cfg)
+        return nets
 
     def make_optimizer(self, learning_rate):
         return RMSprop(learning_rate, rho=self.cfg.rmsprop_rho)
@@ -26,6 +39,13 @@ class OGAN(PureModel):
         state, values = self.repeated_update(state, "encoder_generator", self.objective,
                                              [(images[0], latents[0])])
         return state, {"encoder_generator": values}
+
+    def score(self, state, codes):
+        """D(x) from E(x): its mean over dimensions (eq. 8) or the head T (eq. 5)."""
+        if self.cfg.score == "average":
+            return losses.score(codes), state
+        out, state = self.call(state, "head", codes, training=True)
+        return out[:, 0], state
 
     def objective(self, state, inputs):
         # eq. 11 as the authors compute it: E on real, fake and stop-gradient fake, each call
@@ -36,17 +56,19 @@ class OGAN(PureModel):
         codes_real, state = self.call(state, "encoder", x, training=True)
         codes_fake, state = self.call(state, "encoder", x_fake, training=True)
         codes_stopped, state = self.call(state, "encoder", ops.stop_gradient(x_fake), training=True)
-        score_real, score_fake, score_stopped = (losses.score(c_) for c_ in
-                                                 (codes_real, codes_fake, codes_stopped))
+        score_real, state = self.score(state, codes_real)
+        score_fake, state = self.score(state, codes_fake)
+        score_stopped, state = self.score(state, codes_stopped)
         total = losses.ogan_loss(score_real, score_fake, score_stopped, z, codes_fake, x,
-                                 ops.stop_gradient(x_fake), c.correlation_weight, c.qp_weight)
+                                 ops.stop_gradient(x_fake), c.correlation_weight, c.qp_weight,
+                                 c.adversarial)
         gap = losses.encoder_score_gap(score_real, score_stopped)
         rho = losses.pearson_correlation(z, codes_fake)
         return [total, ops.mean(gap), ops.mean(rho)], state
 
     def encode(self, state, x):
         # eq. 10: the code of x is E(x) standardised per sample (times the authors' 0.9, optional).
-        codes = self.call(state, "encoder", x, training=False)[0]
+        codes = super().encode(state, x)
         codes = codes - ops.mean(codes, axis=-1, keepdims=True)
         codes = codes / (ops.std(codes, axis=-1, keepdims=True) + 1e-8)
         return codes * self.cfg.reconstruction_scale

@@ -7,6 +7,8 @@ most 8 x resolution), and halve again going up in G.
 import keras
 from keras import layers
 
+from common import mlp
+
 
 def _normal():
     return keras.initializers.RandomNormal(0.0, 0.02)
@@ -18,6 +20,10 @@ def _channels(cfg):
 
 def build_encoder(cfg):
     """E: image -> R^z_dim. Its mean over dimensions is the discriminator's score (eq. 8)."""
+    if cfg.architecture == "mlp":
+        x = keras.Input((mlp.POINT_DIM,), name="point")
+        h = mlp.hidden_layers(x, cfg.hidden_units, lambda: layers.LeakyReLU(negative_slope=cfg.leaky_slope))
+        return keras.Model(x, layers.Dense(cfg.z_dim, name="to_latent")(h), name="encoder")
     x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image")
     h = x
     for i, channels in enumerate(_channels(cfg)):
@@ -30,17 +36,42 @@ def build_encoder(cfg):
     return keras.Model(x, z, name="encoder")
 
 
+def build_head(cfg):
+    """T of eq. 5: a separate score D(x) = T(E(x)), the option in place of avg(E(x))."""
+    codes = keras.Input((cfg.z_dim,), name="codes")
+    return keras.Model(codes, layers.Dense(1, kernel_initializer=_normal(), name="score")(codes),
+                       name="head")
+
+
+def _normalise(h, z, cfg, name):
+    """G's BatchNorm, or the authors' self-modulated one: BN(h) * (gamma(z) + 1) + beta(z)."""
+    if cfg.generator_norm == "batch":
+        return layers.BatchNormalization(name=name)(h)
+    channels = h.shape[-1]
+    h = layers.BatchNormalization(center=False, scale=False, name=name)(h)
+
+    def modulation(kind):
+        m = layers.Dense(cfg.z_dim, activation="relu", name=f"{name}_{kind}_hidden")(z)
+        return layers.Reshape((1, 1, channels))(layers.Dense(channels, name=f"{name}_{kind}")(m))
+
+    return h * (modulation("gamma") + 1) + modulation("beta")
+
+
 def build_generator(cfg):
     """G: z -> image in [-1, 1]."""
+    if cfg.architecture == "mlp":
+        z = keras.Input((cfg.z_dim,), name="z")
+        h = mlp.hidden_layers(z, cfg.hidden_units, layers.ReLU)
+        return keras.Model(z, layers.Dense(mlp.POINT_DIM, name="to_point")(h), name="generator")
     channels = _channels(cfg)[::-1]
     z = keras.Input((cfg.z_dim,), name="z")
     h = layers.Dense(4 * 4 * channels[0], kernel_initializer=_normal(), name="from_latent")(z)
     h = layers.Reshape((4, 4, channels[0]))(h)
-    h = layers.ReLU()(layers.BatchNormalization(name="from_latent_norm")(h))
+    h = layers.ReLU()(_normalise(h, z, cfg, "from_latent_norm"))
     for i, c in enumerate(channels[1:]):
         h = layers.Conv2DTranspose(c, cfg.kernel_size, strides=2, padding="same",
                                    kernel_initializer=_normal(), name=f"block{i}_deconv")(h)
-        h = layers.ReLU()(layers.BatchNormalization(name=f"block{i}_norm")(h))
+        h = layers.ReLU()(_normalise(h, z, cfg, f"block{i}_norm"))
     image = layers.Conv2DTranspose(3, cfg.kernel_size, strides=2, padding="same", activation="tanh",
                                    kernel_initializer=_normal(), name="to_image")(h)
     return keras.Model(z, image, name="generator")

@@ -9,10 +9,11 @@ import pytest
 from conftest import ROOT
 
 SCRIPT = os.path.join(ROOT, "experiments", "aegan_anime.py")
+OGAN_SCRIPT = os.path.join(ROOT, "experiments", "ogan_celeba.py")
 
 
-def _run(*args, cwd=None):
-    return subprocess.run([sys.executable, SCRIPT, *args], capture_output=True, text=True,
+def _run(*args, cwd=None, script=SCRIPT):
+    return subprocess.run([sys.executable, script, *args], capture_output=True, text=True,
                           cwd=cwd, timeout=120)
 
 
@@ -37,3 +38,19 @@ def test_empty_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     result = _run("--data", str(tmp_path / "empty"), "--out", str(tmp_path / "run"))
     assert result.returncode == 2 and "no image files" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--adversarial", "wgan"], "adversarial must be one of linear, vanilla, hinge"),
+    (["--score", "max"], "score must be one of average, head"),
+    (["--generator-norm", "layer"], "generator norm must be one of batch, self-modulated"),
+    (["--ema", "0.999,x"], "--ema takes decays separated by commas"),
+    (["--ema", "1.5"], "EMA decays must lie strictly between 0 and 1"),
+    (["--resolution", "100"], "resolution must be one of 32, 64, 128, 256"),
+    (["--corr-weight", "-1"], "correlation weight must be >= 0"),
+])
+def test_ogan_clear_error(args, message, tmp_path):
+    result = _run(*args, "--out", str(tmp_path / "run"), script=OGAN_SCRIPT)
+    assert result.returncode == 2
+    assert f"error: {message}" in result.stderr
+    assert "Traceback" not in result.stderr

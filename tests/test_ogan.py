@@ -60,7 +60,83 @@ def test_ogan_loss_by_hand():
     assert float(loss) == pytest.approx(0.1625, rel=1e-6)
 
 
-def _gradients(term):
+def test_adversarial_choices_by_hand():
+    real, fake = np.array([1.0], "float32"), np.array([0.5], "float32")
+    sp = lambda t: np.log1p(np.exp(t))
+    expected = {"linear": (1.0 - 0.5, 0.5), "vanilla": (sp(-1.0) + sp(0.5), sp(-0.5)),
+                "hinge": (0.0 + 1.5, -0.5)}
+    for name, (d_term, h_value) in expected.items():
+        f, g, h = losses.ADVERSARIAL[name]
+        assert float(losses.discriminator_term(real, fake, name)[0]) == pytest.approx(d_term, rel=1e-6), name
+        assert float(h(fake)[0]) == pytest.approx(h_value, rel=1e-6), name
+        assert float(losses.generator_score(fake, fake, name)[0]) == 0.0  # t2's value is always 0
+
+
+def test_reconstruction_codes_are_standardised():
+    import keras
+
+    from ogan.config import make_config
+    from ogan.models import OGAN
+
+    keras.utils.set_random_seed(0)
+    model = OGAN(make_config("tiny", reconstruction_scale=0.9))
+    x = np.random.default_rng(0).uniform(-1, 1, (3, 32, 32, 3)).astype("float32")
+    codes = np.asarray(model.encode(model.initial_state(), x))
+    np.testing.assert_allclose(codes.mean(axis=-1), 0.0, atol=1e-5)
+    np.testing.assert_allclose(codes.std(axis=-1), 0.9, rtol=1e-4)
+
+
+def test_self_modulated_generator():
+    cfg = OGANConfig(resolution=32, width=0.0625, z_dim=8, kernel_size=4,
+                     generator_norm="self-modulated").validate()
+    g = build_generator(cfg)
+    assert g.get_layer("to_image").kernel.shape[:2] == (4, 4)
+    # Each of G's 3 norms (16, 8 and 4 channels) loses BatchNorm's own scale and offset and
+    # gains gamma(z) and beta(z): Dense(z, 8) -> Dense(8, channels), twice.
+    plain = build_generator(OGANConfig(resolution=32, width=0.0625, z_dim=8, kernel_size=4).validate())
+    extra = sum(2 * (8 * 8 + 8 + 8 * c + c) - 2 * c for c in (16, 8, 4))
+    assert g.count_params() == plain.count_params() + extra
+
+
+def _tiny_model(**overrides):
+    import keras
+
+    from ogan.config import make_config
+    from ogan.models import OGAN
+
+    keras.utils.set_random_seed(0)
+    model = OGAN(make_config("tiny", **overrides))
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (1, 8, 32, 32, 3)).astype("float32")
+    z = rng.standard_normal((1, 8, 16)).astype("float32")
+    return model, x, z
+
+
+def test_weight_averages_follow_each_update_and_sample():
+    model, x, z = _tiny_model(ema_decays=(0.9, 0.99))
+    start = model.initial_state()
+    state, _ = model.round(start, x, z)
+    for decay in ("0.9", "0.99"):
+        d = float(decay)
+        for net in model.network_names:
+            for a, p0, p1 in zip(state["ema"][decay][net], start["params"][net], state["params"][net]):
+                np.testing.assert_allclose(np.asarray(a), d * p0 + (1 - d) * np.asarray(p1), rtol=1e-5, atol=1e-7)
+    # Samples come from the first average, not from the raw weights.
+    by_average = model.call({**state, "params": state["ema"]["0.9"]}, "generator", z[0], training=False)[0]
+    np.testing.assert_allclose(np.asarray(model.generate(state, z[0])), np.asarray(by_average), atol=1e-6)
+
+
+def test_separate_head_trains_with_the_encoder():
+    model, x, z = _tiny_model(score="head", adversarial="hinge")
+    assert model.network_names == ("generator", "encoder", "head")
+    start = model.initial_state()
+    state, losses_ = model.round(start, x, z)
+    assert np.isfinite(np.asarray(losses_["encoder_generator"])).all()
+    for net in model.network_names:
+        assert any(not np.allclose(a, b) for a, b in zip(start["params"][net], state["params"][net])), net
+
+
+def _gradients(term, adversarial="linear"):
     """Gradients of one loss term with respect to E's and G's weights, on a tiny model."""
     cfg = OGANConfig(resolution=32, width=0.0625, z_dim=8).validate()
     e, g = build_encoder(cfg), build_generator(cfg)
@@ -76,7 +152,7 @@ def _gradients(term):
         real, codes_fake, codes_stop = call(x), call(fake), call(ops.stop_gradient(fake))
         s_real, s_fake, s_stop = losses.score(real), losses.score(codes_fake), losses.score(codes_stop)
         if term == "generator_score":
-            value = losses.generator_score(s_fake, s_stop)
+            value = losses.generator_score(s_fake, s_stop, adversarial)
         else:
             gap = losses.encoder_score_gap(s_real, s_stop)
             value = losses.quadratic_potential(gap, x, ops.stop_gradient(fake))
@@ -87,8 +163,9 @@ def _gradients(term):
     return norm(grads["E"]), norm(grads["G"])
 
 
-def test_generator_term_trains_g_but_not_e():
-    e_norm, g_norm = _gradients("generator_score")
+@pytest.mark.parametrize("adversarial", ["linear", "vanilla", "hinge"])
+def test_generator_term_trains_g_but_not_e(adversarial):
+    e_norm, g_norm = _gradients("generator_score", adversarial)
     assert e_norm < 1e-12 and g_norm > 1e-8
 
 
@@ -107,9 +184,9 @@ def _ogan_run(out, steps, resume=False):
     from ogan.models import OGAN
 
     keras.utils.set_random_seed(0)
-    cfg = make_config("tiny")
+    cfg = make_config("tiny", ema_decays=(0.9,))  # averages too are saved and resumed
     model = OGAN(cfg)
-    train, test = data.split(data.digits_images(32)[:120])
+    train, test = data.split(data.digits_images(32)[:400])
     sampler = data.RoundSampler(train, cfg.batch_size, 1, 1, cfg.z_dim, seed=1, mirror=False)
     meta = {"config": dataclasses.asdict(cfg), "seed": 1}
     state, _ = loop.train(model, sampler, test, str(out), meta, steps, resume=resume,
@@ -131,5 +208,14 @@ def test_training_raises_the_correlation_and_resumes_exactly(tmp_path):
     assert np.mean([r["rho"] for r in a[-5:]]) > np.mean([r["rho"] for r in a[:5]]) + 0.2
     for ra, rb in zip(a, b):
         assert ra["total"] == pytest.approx(rb["total"], rel=1e-4, abs=1e-5), ra["step"]
+    assert checkpoint.flatten(straight).keys() == checkpoint.flatten(resumed).keys()
     for x, y in zip(checkpoint.flatten(straight).values(), checkpoint.flatten(resumed).values()):
         np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-4, atol=1e-5)
+    # The paper's figures at 32x32 (33 pixels per image with its border): 9x9 samples, 8x8
+    # real/reconstruction, rows of 12 (real, reconstruction, 8 between, reconstruction, real).
+    from PIL import Image
+
+    size = lambda kind: Image.open(tmp_path / "a" / "grids" / f"{kind}_000000040.png").size
+    assert size("samples_fixed") == (9 * 33 + 1, 9 * 33 + 1)
+    assert size("reconstructions") == (8 * 33 + 1, 8 * 33 + 1)
+    assert size("interpolations") == (12 * 33 + 1, 8 * 33 + 1)

@@ -116,3 +116,21 @@ def test_damaged_latest_checkpoint_falls_back(tmp_path, capsys):
         f.truncate(100)
     path, meta, _ = checkpoint.load_latest(d)
     assert meta["step"] == 4 and "trying an older one" in capsys.readouterr().err
+
+
+def test_an_error_after_a_step_keeps_that_step(tmp_path, monkeypatch):
+    def broken(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(loop, "save_grids", broken)
+    model = _model("gan", batch_size=4)
+    sampler = data.RoundSampler(data.digits_images(32)[:40], 4, model.images_per_round,
+                                model.latents_per_round, 8, seed=0)
+    with pytest.raises(OSError, match="disk full"):  # at the first grid, after step 4
+        loop.train(model, sampler, data.digits_images(32)[:8], str(tmp_path), {"config": {}, "seed": 0}, 8,
+                   checkpoint_every=1000, sample_every=4, verbose=0)
+    assert checkpoint.load_latest(str(tmp_path / "checkpoints"))[1]["step"] == 4
+
+
+def test_resume_accepts_tuples_saved_as_lists():
+    loop.check_resumable({"config": {"ema_decays": [0.999, 0.9999]}}, {"ema_decays": (0.999, 0.9999)})
