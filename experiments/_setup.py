@@ -57,11 +57,9 @@ def load_data(args, resolution, default_data):
 
 def train(cfg, build_model, args, out, default_data):
     """Load the data, build the model with the run's seed, and train it under `out`."""
-    import dataclasses
-
     import keras
 
-    from common import data, loop
+    from common import data
 
     images, source = load_data(args, cfg.resolution, default_data)
     train_images, test_images = data.split(images)
@@ -70,11 +68,63 @@ def train(cfg, build_model, args, out, default_data):
     print(f"{source}: {len(train_images)} training and {len(test_images)} test images at "
           f"{cfg.resolution}x{cfg.resolution}; {type(model).__name__} on {keras.backend.backend()}, "
           f"{cfg.steps} steps of batch {cfg.batch_size} -> {out}")
-    sampler = data.RoundSampler(train_images, cfg.batch_size, model.images_per_round,
-                                model.latents_per_round, model.latent_dim, args.seed, cfg.mirror)
-    meta = {"config": dataclasses.asdict(cfg), "seed": args.seed, "data": source,
-            "backend": keras.backend.backend(), "preset": args.preset}
-    loop.train(model, sampler, test_images, out, meta, cfg.steps, resume=args.resume,
-               checkpoint_every=args.checkpoint_every, sample_every=args.sample_every,
-               keep=args.keep)
+    fit(model, train_images, test_images, out, source=source, seed=args.seed, preset=args.preset,
+        center_crop=args.center_crop, resume=args.resume, checkpoint_every=args.checkpoint_every,
+        sample_every=args.sample_every, keep=args.keep)
     print(f"done: {out}")
+
+
+def fit(model, train_images, test_images, out, source, seed, preset, center_crop=False, resume=False,
+        checkpoint_every=1000, sample_every=1000, keep=3, verbose=1):
+    """Train a built model (seeded by the caller) on its config's schedule, writing under `out`."""
+    import dataclasses
+
+    import keras
+
+    from common import data, loop
+
+    cfg = model.cfg
+    sampler = data.RoundSampler(train_images, cfg.batch_size, model.images_per_round,
+                                model.latents_per_round, model.latent_dim, seed, cfg.mirror)
+    meta = {"model": type(model).__name__, "config": dataclasses.asdict(cfg), "seed": seed,
+            "data": source, "center_crop": bool(center_crop),
+            "backend": keras.backend.backend(), "preset": preset}
+    return loop.train(model, sampler, test_images, out, meta, cfg.steps, resume=resume,
+                      checkpoint_every=checkpoint_every, sample_every=sample_every, keep=keep,
+                      verbose=verbose)
+
+
+def model_from_config(config):
+    """Rebuild the model a checkpoint's saved config describes (AEGAN, GAN, AAE or O-GAN)."""
+    import dataclasses
+
+    from common import UserError
+
+    if "correlation_weight" in config:
+        from ogan.config import OGANConfig as Config
+        from ogan.models import OGAN as build
+    else:
+        from aegan.config import AEGANConfig as Config
+        from aegan.models import build_model as build
+    known = {f.name for f in dataclasses.fields(Config)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise UserError(f"the checkpoint's config has keys this code does not know ({', '.join(unknown)}): "
+                        "was it made by a newer version?")
+    return build(Config(**config).validate())
+
+
+def load_run(run_dir):
+    """(model, state, meta) from a run folder's newest readable checkpoint."""
+    from common import UserError, checkpoint
+
+    ckpt_dir = os.path.join(run_dir, "checkpoints")
+    if not os.path.isdir(run_dir):
+        raise UserError(f"run folder does not exist: {run_dir}")
+    latest = checkpoint.load_latest(ckpt_dir)
+    if latest is None:
+        raise UserError(f"no checkpoint in {ckpt_dir}: is {run_dir} a training run's folder?")
+    path, meta, flat = latest
+    model = model_from_config(meta["config"])
+    state = checkpoint.unflatten(flat, model.initial_state())
+    return model, state, {**meta, "checkpoint": path}

@@ -1,0 +1,63 @@
+"""A finished run's checkpoint alone gives samples, reconstructions of a user's images, and metrics."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT
+
+
+def _script(name, *args):
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", name), *args],
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "ogan"
+    _script("ogan_celeba.py", "--preset", "tiny", "--steps", "2", "--ema", "0.9", "--out", str(out),
+            "--cache-dir", str(out.parent / "cache"))
+    return out
+
+
+def test_samples_and_their_metrics(run, tmp_path):
+    samples = tmp_path / "samples.npz"
+    _script("sample.py", "--run", str(run), "--n", "150", "--out", str(samples))
+    with np.load(samples) as f:
+        assert f["images"].shape == (150, 32, 32, 3) and f["images"].dtype == np.uint8
+        assert f["z"].shape == (150, 16)
+        assert json.loads(str(f["meta"]))["step"] == 2
+    result = _script("evaluate.py", "--samples", str(samples), "--bins", "10", "--out", str(tmp_path / "m.json"))
+    figures = json.loads(result.stdout)
+    assert set(figures["samples"]) >= {"ndb_k", "jsd", "diversity", "near_duplicates"}
+    assert 0 <= figures["samples"]["ndb_k"] <= 1 and figures["real_held_out"]["n"] > 0
+    assert json.load(open(tmp_path / "m.json")) == figures
+
+
+def test_reconstructions_of_a_users_images(run, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    encoded = tmp_path / "encoded.npz"
+    _script("sample.py", "--run", str(run), "--encode", str(folder), "--out", str(encoded))
+    with np.load(encoded) as f:
+        assert f["reconstructions"].shape == f["images"].shape == (3, 32, 32, 3)
+        np.testing.assert_allclose(f["codes"].std(axis=1), 1.0, rtol=1e-3)  # eq. 10's standardised codes
+    figures = json.loads(_script("evaluate.py", "--reconstructions", str(encoded)).stdout)
+    assert set(figures["reconstruction"]) == {"l1", "psnr", "ssim", "sharpness_ratio"}
+
+
+def test_a_folder_that_is_not_a_run_is_one_clear_line(tmp_path):
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "sample.py"),
+                             "--run", str(tmp_path), "--out", str(tmp_path / "s.npz")],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2 and "no checkpoint in" in result.stderr and "Traceback" not in result.stderr
