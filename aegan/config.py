@@ -6,6 +6,7 @@ import math
 from common.config import from_preset, require
 
 MODELS = ("aegan", "gan", "aae")
+ARCHITECTURES = ("conv", "mlp")
 
 
 @dataclasses.dataclass
@@ -17,6 +18,10 @@ class AEGANConfig:
     steps: int = 300_000  # the authors' steps: one round of updates = 4 steps
     width: float = 1.0  # multiplies every convolution's channel count (1.0 = paper)
     mirror: bool = True  # horizontal-flip doubling: 21,552 -> 43,104 images
+    # "conv": the paper's networks on images; "mlp": small dense networks on 2-D points, for
+    # the mode-collapse benchmark (common/mixtures.py), with the same losses and updates.
+    architecture: str = "conv"
+    hidden_units: int = 128  # mlp: 3 hidden layers of this width in G, E and Dx
     # Networks (REFERENCE.md).
     input_noise: float = 0.01  # GaussianNoise stddev on E, Dx and Dz inputs
     dropout_rate: float = 0.005  # GaussianDropout rate in E, Dx and Dz blocks
@@ -40,8 +45,11 @@ class AEGANConfig:
 
     def validate(self):
         require(self.model in MODELS, f"--model must be one of {', '.join(MODELS)}, not {self.model!r}")
+        require(self.architecture in ARCHITECTURES,
+                f"architecture must be one of {', '.join(ARCHITECTURES)}, not {self.architecture!r}")
         r = self.resolution
-        require(r in (32, 64, 128), f"resolution must be 32, 64 or 128, not {r}")
+        require(r in (32, 64, 128) or self.architecture == "mlp", f"resolution must be 32, 64 or 128, not {r}")
+        require(self.hidden_units >= 1, f"hidden units must be at least 1, not {self.hidden_units}")
         require(self.latent_dim >= 1, f"latent size must be at least 1, not {self.latent_dim}")
         require(self.batch_size >= 1, f"batch size must be at least 1, not {self.batch_size}")
         require(self.steps >= 1, f"steps must be at least 1, not {self.steps}")

@@ -9,6 +9,8 @@ import math
 import keras
 from keras import layers
 
+from common import mlp
+
 GENERATOR_CHANNELS = (256, 128, 128, 64, 64)
 ENCODER_CHANNELS = (64, 64, 128, 128, 128, 256)
 SEED_CHANNELS = 64  # the generator's 4x4 seed and its side branch
@@ -32,6 +34,9 @@ def _halvings(resolution):
 def build_generator(cfg):
     """G: z -> image in [-1, 1]. A 4x4 main path plus a side branch of z fed to every block."""
     z = keras.Input((cfg.latent_dim,), name="z")
+    if cfg.architecture == "mlp":
+        h = mlp.hidden_layers(z, cfg.hidden_units, layers.ReLU)
+        return keras.Model(z, layers.Dense(mlp.POINT_DIM, name="to_point")(h), name="generator")
     seed = _channels(SEED_CHANNELS, cfg.width)
     main = layers.Dense(4 * 4 * seed, kernel_initializer=_normal(), name="main_dense")(z)
     main = layers.LayerNormalization(epsilon=1e-3, name="main_norm")(main)
@@ -69,6 +74,10 @@ def _conv_stack(x, cfg, kernel, activation):
 
 def build_encoder(cfg):
     """E: image -> z, linear output."""
+    if cfg.architecture == "mlp":
+        x = keras.Input((mlp.POINT_DIM,), name="point")
+        h = mlp.hidden_layers(x, cfg.hidden_units, layers.ReLU)
+        return keras.Model(x, layers.Dense(cfg.latent_dim, name="to_latent")(h), name="encoder")
     x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image")
     h = layers.GaussianNoise(cfg.input_noise)(x)
     h = _conv_stack(h, cfg, kernel=4, activation=layers.ReLU)
@@ -78,6 +87,10 @@ def build_encoder(cfg):
 
 def build_image_discriminator(cfg):
     """Dx: image -> logit of 'real'."""
+    if cfg.architecture == "mlp":
+        x = keras.Input((mlp.POINT_DIM,), name="point")
+        h = mlp.hidden_layers(x, cfg.hidden_units, lambda: layers.LeakyReLU(negative_slope=0.2))
+        return keras.Model(x, layers.Dense(1, name="to_logit")(h), name="discriminator_image")
     x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image")
     h = layers.GaussianNoise(cfg.input_noise)(x)
     h = _conv_stack(h, cfg, kernel=3,

@@ -202,9 +202,12 @@ class RoundSampler:
         b, k = self.batch_size, self.images_per_round
         idx = self._indices(r * k * b, k * b)
         imgs = self.images[idx % len(self.images)]
-        flip = idx >= len(self.images)
-        imgs[flip] = imgs[flip][:, :, ::-1]
-        images = to_float(imgs).reshape(k, b, *imgs.shape[1:])
+        if self.mirror:
+            flip = idx >= len(self.images)
+            imgs[flip] = imgs[flip][:, :, ::-1]
+        # uint8 images go to [-1, 1]; float data (2-D points) is used as it is.
+        imgs = to_float(imgs) if imgs.dtype == np.uint8 else imgs.astype(np.float32)
+        images = imgs.reshape(k, b, *imgs.shape[1:])
         latents = np.random.default_rng([self.seed, 1, r]).standard_normal(
             (self.latents_per_round, b, self.latent_dim), dtype=np.float32)
         return images, latents
@@ -215,16 +218,22 @@ class RoundSampler:
         stop = threading.Event()
 
         def work():
-            for r in range(first_round, last_round):
-                if stop.is_set():
-                    return
-                q.put(self.round(r))
+            try:
+                for r in range(first_round, last_round):
+                    if stop.is_set():
+                        return
+                    q.put(self.round(r))
+            except BaseException as e:  # handed to the consumer, which raises it
+                q.put(e)
 
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
         try:
             for _ in range(first_round, last_round):
-                yield q.get()
+                item = q.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
         finally:
             stop.set()
             while thread.is_alive():

@@ -123,3 +123,24 @@ def test_sampler_is_deterministic_and_mirrors():
     np.testing.assert_array_equal(z, z2)
     assert list(map(lambda r: r[1].tobytes(), sampler.prefetch(0, 3))) == \
         [sampler.round(r)[1].tobytes() for r in range(3)]
+
+
+def test_a_failing_batch_reaches_the_training_loop():
+    class Broken(data.RoundSampler):
+        def round(self, r):
+            if r == 2:
+                raise ValueError("bad batch")
+            return super().round(r)
+
+    sampler = Broken(np.zeros((10, 4, 4, 3), np.uint8), 2, 1, 1, 3, seed=0)
+    got = []
+    with pytest.raises(ValueError, match="bad batch"):
+        for batch in sampler.prefetch(0, 5):
+            got.append(batch)
+    assert len(got) == 2
+
+
+def test_points_are_batched_as_they_are():
+    points = np.arange(20, dtype=np.float32).reshape(10, 2)
+    images, _ = data.RoundSampler(points, 5, 2, 1, 3, seed=0, mirror=False).round(0)
+    assert images.shape == (2, 5, 2) and sorted(images.reshape(-1, 2)[:, 0].tolist()) == list(range(0, 20, 2))

@@ -1,0 +1,44 @@
+"""The two-dimensional mode-collapse benchmark of PacGAN (Lin et al. 2018): Gaussian mixtures,
+and how many of their modes a set of samples covers."""
+
+import numpy as np
+
+from common import UserError
+
+
+def _ring8():
+    angles = 2 * np.pi * np.arange(8) / 8
+    return np.stack([np.cos(angles), np.sin(angles)], axis=1), 0.01
+
+
+def _grid25():
+    axis = np.array([-4.0, -2.0, 0.0, 2.0, 4.0])
+    return np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2), 0.05
+
+
+MIXTURES = {"ring8": _ring8, "grid25": _grid25}  # name -> (means, standard deviation)
+
+
+def mixture(name):
+    if name not in MIXTURES:
+        raise UserError(f"unknown mixture {name!r}: one of {', '.join(MIXTURES)}")
+    return MIXTURES[name]()
+
+
+def sample(name, n, seed=0):
+    """n points, equally likely from each mode, float32 (n, 2)."""
+    means, std = mixture(name)
+    rng = np.random.default_rng([seed, 11])
+    return (means[rng.integers(0, len(means), n)] + std * rng.standard_normal((n, 2))).astype(np.float32)
+
+
+def coverage(name, points):
+    """Modes covered (at least one high-quality point on them) and the share of high-quality
+    points (within 3 standard deviations of their nearest mode's mean)."""
+    means, std = mixture(name)
+    points = np.asarray(points, np.float64)
+    d = np.linalg.norm(points[:, None, :] - means[None], axis=-1)
+    nearest, distance = d.argmin(axis=1), d.min(axis=1)
+    good = distance <= 3 * std
+    return {"modes": int(len(np.unique(nearest[good]))), "of": len(means),
+            "high_quality": float(good.mean())}

@@ -1,0 +1,213 @@
+"""Train every model with every seed, measure each run, and say which collapsed.
+
+    python experiments/mode_collapse.py --data grid25 --seeds 5 --steps 8000 --out results/mc-grid25
+    python experiments/mode_collapse.py --data ring8 --seeds 5 --steps 8000 --out results/mc-ring8
+    python experiments/mode_collapse.py --data faces.zip --preset small --seeds 5 --out results/mc-faces
+
+`--data ring8` / `grid25`: PacGAN's 2-D Gaussian mixtures, learned by small dense networks
+with each model's own losses, update order and training loop. 2,500 samples per run: modes
+covered (at least one sample within 3 standard deviations of a mode's mean) and the share
+of such high-quality samples; each run's samples are saved as samples.npy beside it.
+A folder or zip of images: each model at the chosen preset; NDB/K and JSD (K-means bins of
+the training split), diversity and near-duplicates of 2,500 samples, and reconstruction
+L1/PSNR/SSIM/sharpness on the held-out split for models with an encoder.
+
+Runs live in --out/MODEL-seedS and are resumed or skipped when already finished, so the
+command can be stopped and run again. Writes mode_collapse.json, .md and .png under --out.
+The collapse rule is in the README and in `verdict` below.
+"""
+
+import argparse
+import json
+import os
+
+import _setup
+
+MODELS = ("gan", "aae", "aegan", "ogan")
+SAMPLES = 2500
+# The 2-D setting for every model: dense networks, latent 8 (O-GAN needs at least 3 for its
+# correlation), batch 100; learning rates, losses and update order stay each model's own.
+POINT_SETTING = {"architecture": "mlp", "batch_size": 100}
+
+
+def build(name, preset, steps, points):
+    """(config, model class or builder) for one model at a preset, or in the 2-D setting."""
+    if name == "ogan":
+        from ogan.config import make_config
+        from ogan.models import OGAN
+
+        extra = {**POINT_SETTING, "z_dim": 8} if points else {}
+        return make_config(preset, steps=steps, **extra), OGAN
+    from aegan.config import make_config
+    from aegan.models import build_model
+
+    extra = {**POINT_SETTING, "latent_dim": 8, "mirror": False} if points else {}
+    return make_config(preset, model=name, steps=steps, **extra), build_model
+
+
+def verdict(row, reference):
+    """Collapsed: fewer than 90% of the modes covered (2-D); for images, samples whose mean
+    pairwise distance is under 80% of held-out real images', or more than 10% near-duplicates
+    (ten times the 1% that real images show by the threshold's construction)."""
+    if "modes" in row:
+        return row["modes"] < 0.9 * row["of"]
+    return row["diversity"] < 0.8 * reference["diversity"] or row["near_duplicates"] > 0.10
+
+
+def evaluate_run(model, state, run_dir, points, test, reference, seed):
+    import numpy as np
+
+    from common import evaluation, loop, metrics, mixtures
+    from common.data import to_uint8
+
+    inference = loop.Inference(model)
+    z = evaluation.latents(SAMPLES, model.latent_dim, seed)
+    if points:
+        samples = inference.generate(state, z)
+        np.save(os.path.join(run_dir, "samples.npy"), samples)
+        return mixtures.coverage(points, samples)
+    samples = to_uint8(inference.generate(state, z))
+    np.save(os.path.join(run_dir, "samples.npy"), samples)
+    row = reference.sample_metrics(samples)
+    if inference.can_encode:
+        reconstructions, _ = evaluation.reconstruct(inference, state, test[:SAMPLES])
+        row.update(metrics.reconstruction_metrics(test[:SAMPLES], reconstructions))
+    return row
+
+
+def summarise(rows):
+    import numpy as np
+
+    summary = {}
+    for name in dict.fromkeys(r["model"] for r in rows):
+        mine = [r for r in rows if r["model"] == name]
+        numbers = [k for k, v in mine[0].items()
+                   if isinstance(v, float | int) and not isinstance(v, bool) and k not in ("seed", "step", "of")]
+        summary[name] = {"runs": len(mine), "collapsed": sum(r["collapsed"] for r in mine),
+                         **{k: [float(np.mean([r[k] for r in mine])), float(np.std([r[k] for r in mine]))]
+                            for k in numbers}}
+    return summary
+
+
+def write_report(out, rows, summary, reference, title):
+    from common.checkpoint import write_atomic
+
+    report = {"title": title, "runs": rows, "summary": summary, "real_held_out": reference}
+    write_atomic(os.path.join(out, "mode_collapse.json"), lambda f: f.write(json.dumps(report, indent=2).encode()))
+    keys = [k for k in summary[next(iter(summary))] if k not in ("runs", "collapsed")]
+    lines = [f"# {title}", "", "| model | collapsed | " + " | ".join(keys) + " |",
+             "|---|---|" + "---|" * len(keys)]
+    for name, s in summary.items():
+        lines.append(f"| {name} | {s['collapsed']} of {s['runs']} | "
+                     + " | ".join(f"{s[k][0]:.3g} ± {s[k][1]:.2g}" for k in keys) + " |")
+    if reference:
+        lines += ["", "Held-out real images against the training split: "
+                  + ", ".join(f"{k} {v:.3g}" for k, v in reference.items())]
+    lines += ["", "| run | collapsed | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
+    for r in rows:
+        lines.append(f"| {r['model']} seed {r['seed']} | {'yes' if r['collapsed'] else 'no'} | "
+                     + " | ".join(f"{r[k]:.3g}" for k in keys) + " |")
+    write_atomic(os.path.join(out, "mode_collapse.md"), lambda f: f.write(("\n".join(lines) + "\n").encode()))
+    _plot(out, rows, keys, title)
+
+
+def _plot(out, rows, keys, title):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from common.checkpoint import write_atomic
+
+    shown = keys[:3]
+    names = list(dict.fromkeys(r["model"] for r in rows))
+    fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.2), dpi=100, squeeze=False)
+    for ax, k in zip(axes[0], shown):
+        for i, name in enumerate(names):
+            values = [r[k] for r in rows if r["model"] == name]
+            colours = ["tab:red" if r["collapsed"] else "tab:blue" for r in rows if r["model"] == name]
+            ax.scatter([i] * len(values), values, c=colours, s=18)
+        ax.set_xticks(range(len(names)), names)
+        ax.set_title(k, fontsize=9)
+    fig.suptitle(f"{title} (red: collapsed)", fontsize=10)
+    fig.tight_layout()
+    write_atomic(os.path.join(out, "mode_collapse.png"), lambda f: fig.savefig(f, format="png"))
+    plt.close(fig)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True, help="ring8, grid25, or a folder or zip of images")
+    p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--steps", type=int, help="steps per run (default: the preset's)")
+    p.add_argument("--preset", default="small", help="each model's preset for images (default small)")
+    p.add_argument("--bins", type=int, default=100, help="K of NDB (default 100)")
+    p.add_argument("--center-crop", action="store_true")
+    p.add_argument("--cache-dir", default=os.path.join(_setup.ROOT, "results", "cache"))
+    p.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+
+    from common import UserError, checkpoint, data, mixtures
+
+    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in names if m not in MODELS]
+    if unknown or not names:
+        raise UserError(f"--models takes a comma-separated list of {', '.join(MODELS)}, not {args.models!r}")
+    if args.seeds < 1:
+        raise UserError(f"--seeds must be at least 1, not {args.seeds}")
+    points = args.data if args.data in mixtures.MIXTURES else None
+    configs = {m: build(m, "paper" if points else args.preset, args.steps, points) for m in names}
+    if points:
+        if args.steps is None:
+            raise UserError("give --steps for the 2-D benchmark")
+        train, test, source = mixtures.sample(points, 50_000, seed=0), mixtures.sample(points, SAMPLES, seed=1), points
+        reference, ref_figures = None, {}
+        title = f"{points}: {len(names)} models x {args.seeds} seeds, {args.steps} steps"
+    else:
+        from common import evaluation
+
+        resolutions = {cfg.resolution for cfg, _ in configs.values()}
+        if len(resolutions) != 1:
+            raise UserError(f"the models' presets differ in resolution ({sorted(resolutions)}): "
+                            "give --preset with one resolution for all")
+        images, source = _setup.load_data(argparse.Namespace(data=args.data, center_crop=args.center_crop,
+                                                             cache_dir=args.cache_dir),
+                                          resolutions.pop(), default_data=())
+        train, test = data.split(images)
+        print(f"K-means bins ({args.bins}) of {len(train)} training images ...")
+        reference = evaluation.Reference(train, test, k=args.bins)
+        ref_figures = reference.real
+        title = f"{os.path.basename(str(source))}: {len(names)} models x {args.seeds} seeds, preset {args.preset}"
+    os.makedirs(args.out, exist_ok=True)
+
+    import keras
+
+    rows = []
+    for name in names:
+        for seed in range(args.seeds):
+            cfg, builder = configs[name]
+            run_dir = os.path.join(args.out, f"{name}-seed{seed}")
+            keras.utils.set_random_seed(seed)
+            model = builder(cfg)
+            latest = checkpoint.load_latest(os.path.join(run_dir, "checkpoints"))
+            if latest and latest[1]["step"] >= cfg.steps:
+                state = checkpoint.unflatten(latest[2], model.initial_state())
+                print(f"{run_dir}: finished at step {latest[1]['step']}, evaluating")
+            else:
+                print(f"{run_dir}: training {name}, seed {seed}, {cfg.steps} steps")
+                state, _ = _setup.fit(model, train, test, run_dir, source=source, seed=seed,
+                                      preset="2d" if points else args.preset, resume=latest is not None,
+                                      checkpoint_every=max(cfg.steps // 4, 1), sample_every=cfg.steps)
+            row = {"model": name, "seed": seed, "step": cfg.steps,
+                   **evaluate_run(model, state, run_dir, points, test, reference, seed)}
+            row["collapsed"] = bool(verdict(row, ref_figures))
+            rows.append(row)
+            print(json.dumps(row))
+    summary = summarise(rows)
+    write_report(args.out, rows, summary, ref_figures, title)
+    print(open(os.path.join(args.out, "mode_collapse.md")).read())
+
+
+if __name__ == "__main__":
+    _setup.run(main)
