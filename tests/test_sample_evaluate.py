@@ -61,3 +61,18 @@ def test_a_folder_that_is_not_a_run_is_one_clear_line(tmp_path):
                              "--run", str(tmp_path), "--out", str(tmp_path / "s.npz")],
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 2 and "no checkpoint in" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_figures_regenerate_from_checkpoints(run, tmp_path):
+    control = tmp_path / "control"
+    _script("ogan_celeba.py", "--preset", "tiny", "--steps", "2", "--corr-weight", "0", "--out", str(control),
+            "--cache-dir", str(tmp_path / "cache"))
+    out = tmp_path / "figures"
+    _script("figures.py", "--run", str(run), "--compare", str(control), "--out", str(out))
+    names = {"samples.png", "reconstructions.png", "interpolations.png", "interpolation.gif", "losses.png",
+             "compare_samples.png", "compare_reconstructions.png"}
+    assert names <= set(os.listdir(out))
+    # 9x9 samples of 32x32 images with borders, and a caption strip under them
+    width, height = Image.open(out / "samples.png").size
+    assert width == 9 * 33 + 1 and height > width
+    assert Image.open(out / "interpolations.png").size[0] == 12 * 33 + 1
