@@ -19,14 +19,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from aegan import config as aegan_config  # noqa: E402
-from aegan.models import build_model  # noqa: E402
-from common import engine  # noqa: E402
-from ogan import config as ogan_config  # noqa: E402
-from ogan.models import OGAN  # noqa: E402
+from aegan import config as aegan_config
+from aegan.models import build_model
+from common import engine
+from ogan import config as ogan_config
+from ogan.models import OGAN
 
 
 def forward_flops(model):

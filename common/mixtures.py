@@ -40,5 +40,5 @@ def coverage(name, points):
     d = np.linalg.norm(points[:, None, :] - means[None], axis=-1)
     nearest, distance = d.argmin(axis=1), d.min(axis=1)
     good = distance <= 3 * std
-    return {"modes": int(len(np.unique(nearest[good]))), "of": len(means),
+    return {"modes": len(np.unique(nearest[good])), "of": len(means),
             "high_quality": float(good.mean())}

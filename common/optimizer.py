@@ -9,7 +9,6 @@ backend (their `stateless_apply` is refused there), so these are the same arithm
 import dataclasses
 
 import numpy as np
-
 from keras import ops
 
 

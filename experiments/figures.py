@@ -16,9 +16,8 @@ O-GAN runs use the paper's layouts (9x9 samples, 8x8 real/reconstruction, rows o
 import argparse
 import os
 
-import numpy as np
-
 import _setup
+import numpy as np
 
 
 def caption(image, text):

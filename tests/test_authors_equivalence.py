@@ -12,12 +12,12 @@ import os
 import keras
 import numpy as np
 import pytest
+from conftest import SHARED
 
 from aegan.authors import FILES, load_into
 from aegan.config import make_config
 from aegan.models import build_model
 from common import engine
-from conftest import SHARED
 
 FIXTURE = os.path.join(SHARED, "fixtures", "aegan-authors-round")
 pytestmark = pytest.mark.skipif(not os.path.isdir(FIXTURE),

@@ -5,16 +5,16 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT, SHARED
 
 from aegan.authors import FILES, AuthorsFileError, read_h5
 from common import checkpoint, data, loop
-from conftest import ROOT, SHARED
 
 FIXTURE = os.path.join(SHARED, "fixtures", "aegan-authors-round")
 pytestmark = pytest.mark.skipif(not os.path.isdir(FIXTURE),
                                 reason=f"the authors' recorded networks are not here ({FIXTURE})")
 sys.path.insert(0, os.path.join(ROOT, "experiments"))
-import import_authors  # noqa: E402
+import import_authors
 
 
 def test_a_file_that_does_not_fit_names_its_layer_and_writes_nothing(tmp_path):
