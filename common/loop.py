@@ -171,10 +171,106 @@ def check_resumable(meta, expected):
         raise RunError("cannot resume, the checkpoint was made with other settings: " + "; ".join(bad))
 
 
+class NonFiniteError(RunError):
+    """A loss or weight became NaN or infinite; the message names the step and the loss."""
+
+
+class RunLock:
+    """`OUT/.lock` while a run trains there: a second run on the same folder is refused. A lock
+    left by a process that no longer exists (killed, machine restarted) is taken over."""
+
+    def __init__(self, out_dir):
+        self.path = os.path.join(out_dir, ".lock")
+        self.held = False
+
+    def _owner(self):
+        try:
+            with open(self.path) as f:
+                host, pid = f.read().split()
+            return host, int(pid)
+        except (OSError, ValueError):
+            return None
+
+    def __enter__(self):
+        import socket
+
+        me = f"{socket.gethostname()} {os.getpid()}"
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                owner = self._owner()
+                if owner and owner[0] == socket.gethostname() and _alive(owner[1]):
+                    raise RunError(f"another run (process {owner[1]}) is training in {os.path.dirname(self.path)}; "
+                                   "wait for it or choose another --out") from None
+                if owner and owner[0] != socket.gethostname():
+                    raise RunError(f"{self.path} says a run on {owner[0]} (process {owner[1]}) is training here; "
+                                   "delete that file if it is not") from None
+                print(f"taking over {self.path}, left by a process that has ended", file=sys.stderr)
+                os.remove(self.path)
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(me)
+            self.held = True
+            return self
+        raise RunError(f"cannot take the lock {self.path}")
+
+    def __exit__(self, *exc):
+        if self.held:
+            try:
+                os.remove(self.path)
+            except FileNotFoundError:
+                pass
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
-          checkpoint_every=1000, sample_every=1000, keep=3, verbose=1):
-    """Train `model` to `steps` steps (rounds of model.steps_per_round), writing under out_dir."""
+          checkpoint_every=1000, sample_every=1000, keep=3, verbose=1, skip_nonfinite=False):
+    """Train `model` to `steps` steps (rounds of model.steps_per_round), writing under out_dir.
+
+    Ctrl-C or SIGTERM writes a checkpoint and exits; any other error keeps the last finished
+    step. A NaN or infinite loss or weight stops the run at the last good state (or, with
+    skip_nonfinite, drops that round's update and goes on).
+    """
+    import signal
+
     os.makedirs(out_dir, exist_ok=True)
+    with RunLock(out_dir):
+        term = None
+        try:
+            term = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        except ValueError:  # not the main thread: SIGTERM keeps its handler
+            pass
+        try:
+            return _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint_every,
+                          sample_every, keep, verbose, skip_nonfinite)
+        finally:
+            if term is not None:
+                signal.signal(signal.SIGTERM, term)
+
+
+def _all_finite(state):
+    from keras import ops
+
+    leaves = [p for params in state["params"].values() for p in params]
+    return ops.all(ops.stack([ops.all(ops.isfinite(p)) for p in leaves]))
+
+
+def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint_every, sample_every,
+           keep, verbose, skip_nonfinite):
     ckpt_dir = os.path.join(out_dir, "checkpoints")
     state, start_step = model.initial_state(), 0
     latest = checkpoint.load_latest(ckpt_dir)
@@ -193,12 +289,13 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
     fixed_images, fixed_z = fixed_inputs(out_dir, test_images, model.latent_dim, meta["seed"])
     logs = Logs(out_dir, _loss_columns(model), start_step)
     round_fn = model.round
+    weights_finite = engine.compile(_all_finite)
     inference = Inference(model)
     per_round = model.steps_per_round
     first_round = start_step // per_round
     last_round = -(-steps // per_round)
     bar = Progbar(last_round * per_round, verbose=verbose, unit_name="step")
-    step, saved_step = start_step, start_step
+    step, saved_step, skipped = start_step, start_step, 0
     t0 = time.time()
 
     def save_checkpoint():
@@ -206,11 +303,23 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
 
     try:
         for r, (imgs, zs) in enumerate(sampler.prefetch(first_round, last_round), first_round):
-            state, losses = round_fn(state, imgs, zs)
-            step = (r + 1) * per_round
-            row = {"step": step, **_summarise(model, engine.to_numpy(losses)),
+            new_state, losses = round_fn(state, imgs, zs)
+            row = {"step": (r + 1) * per_round, **_summarise(model, engine.to_numpy(losses)),
                    "seconds": time.time() - t0}
-            logs.write(row)
+            bad = [k for k, v in row.items() if not np.isfinite(v)]
+            if not bad and not bool(engine.to_numpy(weights_finite(new_state))):
+                bad = ["a weight"]
+            if bad:
+                what = f"step {row['step']}: {', '.join(bad)} became NaN or infinite"
+                if not skip_nonfinite:
+                    raise NonFiniteError(f"{what}; stopped at the last good state (step {step}). Continue "
+                                         "with --resume, or add --skip-nonfinite to drop such updates")
+                skipped += 1
+                print(f"\n{what}; update dropped ({skipped} so far)", file=sys.stderr)
+            else:
+                state = new_state
+                logs.write(row)
+            step = row["step"]
             bar.update(step, values=[(k, v) for k, v in row.items() if k not in ("step", "seconds")][:4])
             if step % checkpoint_every < per_round or r == last_round - 1:
                 save_checkpoint()
@@ -223,9 +332,9 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
         logs.close()
         print(f"\ninterrupted at step {step}; checkpoint written. Continue with the same "
               f"command plus --resume.", file=sys.stderr)
-        raise SystemExit(130)
+        raise SystemExit(130) from None
     except Exception:
-        # `state` is the last completed round's: keep that work before the error surfaces.
+        # `state` is the last good round's: keep that work before the error surfaces.
         if step > saved_step:
             path = save_checkpoint()
             print(f"\nerror after step {step}; its checkpoint is {path}", file=sys.stderr)

@@ -28,6 +28,9 @@ def add_run_flags(p):
     p.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints")
     p.add_argument("--sample-every", type=int, default=1000, help="steps between image grids")
     p.add_argument("--keep", type=int, default=3, help="checkpoints kept")
+    p.add_argument("--skip-nonfinite", action="store_true",
+                   help="drop an update whose loss or weights turn NaN or infinite, and go on "
+                        "(default: stop at the last good state)")
     p.add_argument("--cache-dir", default=os.path.join(ROOT, "results", "cache"))
 
 
@@ -70,12 +73,12 @@ def train(cfg, build_model, args, out, default_data):
           f"{cfg.steps} steps of batch {cfg.batch_size} -> {out}")
     fit(model, train_images, test_images, out, source=source, seed=args.seed, preset=args.preset,
         center_crop=args.center_crop, resume=args.resume, checkpoint_every=args.checkpoint_every,
-        sample_every=args.sample_every, keep=args.keep)
+        sample_every=args.sample_every, keep=args.keep, skip_nonfinite=args.skip_nonfinite)
     print(f"done: {out}")
 
 
 def fit(model, train_images, test_images, out, source, seed, preset, center_crop=False, resume=False,
-        checkpoint_every=1000, sample_every=1000, keep=3, verbose=1):
+        checkpoint_every=1000, sample_every=1000, keep=3, verbose=1, skip_nonfinite=False):
     """Train a built model (seeded by the caller) on its config's schedule, writing under `out`."""
     import dataclasses
 
@@ -91,7 +94,7 @@ def fit(model, train_images, test_images, out, source, seed, preset, center_crop
             "backend": keras.backend.backend(), "preset": preset}
     return loop.train(model, sampler, test_images, out, meta, cfg.steps, resume=resume,
                       checkpoint_every=checkpoint_every, sample_every=sample_every, keep=keep,
-                      verbose=verbose)
+                      verbose=verbose, skip_nonfinite=skip_nonfinite)
 
 
 def model_from_config(config):

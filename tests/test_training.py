@@ -134,3 +134,87 @@ def test_an_error_after_a_step_keeps_that_step(tmp_path, monkeypatch):
 
 def test_resume_accepts_tuples_saved_as_lists():
     loop.check_resumable({"config": {"ema_decays": [0.999, 0.9999]}}, {"ema_decays": (0.999, 0.9999)})
+
+
+def _poisoned(model, bad_round, poison):
+    """model.round, with round `bad_round` returning a NaN loss or a NaN weight."""
+    calls = {"n": 0}
+    clean = model.round
+
+    def round_fn(state, imgs, zs):
+        state, losses = clean(state, imgs, zs)
+        calls["n"] += 1
+        if calls["n"] == bad_round:
+            if poison == "loss":
+                losses = {**losses, "generator": np.full(np.shape(losses["generator"]), np.nan, "float32")}
+            else:
+                g = list(state["params"]["generator"])
+                g[0] = np.full(np.shape(g[0]), np.nan, "float32")
+                state = {**state, "params": {**state["params"], "generator": g}}
+        return state, losses
+
+    model.round = round_fn
+    return model
+
+
+def _gan_run(out, model, **kw):
+    sampler = data.RoundSampler(data.digits_images(32)[:40], 4, model.images_per_round,
+                                model.latents_per_round, 8, seed=0)
+    return loop.train(model, sampler, data.digits_images(32)[:8], str(out), {"config": {}, "seed": 0}, 16,
+                      checkpoint_every=1000, sample_every=1000, verbose=0, **kw)
+
+
+@pytest.mark.parametrize("poison, named", [("loss", "adversarial_image_generated"), ("weight", "a weight")])
+def test_non_finite_stops_at_the_last_good_state(tmp_path, poison, named):
+    model = _poisoned(_model("gan", batch_size=4), 3, poison)
+    with pytest.raises(loop.NonFiniteError, match=f"step 12: {named} became NaN or infinite"):
+        _gan_run(tmp_path, model)
+    _, meta, flat = checkpoint.load_latest(str(tmp_path / "checkpoints"))
+    assert meta["step"] == 8 and all(np.isfinite(a).all() for a in flat.values())
+
+
+def test_non_finite_update_can_be_skipped(tmp_path, capsys):
+    model = _poisoned(_model("gan", batch_size=4), 3, "loss")
+    state, step = _gan_run(tmp_path, model, skip_nonfinite=True)
+    assert step == 16 and [r["step"] for r in _rows(tmp_path)] == [4, 8, 16]
+    assert "update dropped (1 so far)" in capsys.readouterr().err
+
+
+def test_a_second_run_on_the_same_folder_is_refused(tmp_path):
+    (tmp_path / "run").mkdir()
+    lock = loop.RunLock(str(tmp_path / "run"))
+    with lock, pytest.raises(loop.RunError, match="another run"):
+        _run(tmp_path / "run", 4)
+    assert not os.path.exists(tmp_path / "run" / ".lock")
+
+
+def test_a_dead_process_lock_is_taken_over(tmp_path, capsys):
+    import socket
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / ".lock").write_text(f"{socket.gethostname()} 999999999")
+    _run(tmp_path / "run", 4)
+    assert "taking over" in capsys.readouterr().err and not os.path.exists(tmp_path / "run" / ".lock")
+
+
+def test_sigterm_writes_a_checkpoint(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "experiments", "aegan_anime.py"), "--preset", "tiny",
+                             "--steps", "100000", "--checkpoint-every", "100000", "--sample-every", "100000",
+                             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not (out / "losses.csv").exists() or len((out / "losses.csv").read_text().splitlines()) < 3:
+        assert time.time() < deadline and proc.poll() is None
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "--resume" in err
+    _, meta, _ = checkpoint.load_latest(str(out / "checkpoints"))
+    assert meta["step"] >= 8 and not (out / ".lock").exists()
