@@ -102,7 +102,7 @@ def test_existing_run_is_not_overwritten_without_resume(tmp_path):
 
 def test_resume_refuses_other_settings(tmp_path):
     _run(tmp_path / "run", 4)
-    _, meta, flat = checkpoint.load_latest(str(tmp_path / "run" / "checkpoints"))
+    _, meta, _ = checkpoint.load_latest(str(tmp_path / "run" / "checkpoints"))
     with pytest.raises(loop.RunError, match="latent_dim"):
         loop.check_resumable(meta, {"latent_dim": 16})
 
@@ -114,7 +114,7 @@ def test_damaged_latest_checkpoint_falls_back(tmp_path, capsys):
     latest = checkpoint.save(d, 8, state, {"config": {}})
     with open(latest, "r+b") as f:
         f.truncate(100)
-    path, meta, _ = checkpoint.load_latest(d)
+    _, meta, _ = checkpoint.load_latest(d)
     assert meta["step"] == 4 and "trying an older one" in capsys.readouterr().err
 
 
@@ -175,7 +175,7 @@ def test_non_finite_stops_at_the_last_good_state(tmp_path, poison, named):
 
 def test_non_finite_update_can_be_skipped(tmp_path, capsys):
     model = _poisoned(_model("gan", batch_size=4), 3, "loss")
-    state, step = _gan_run(tmp_path, model, skip_nonfinite=True)
+    _, step = _gan_run(tmp_path, model, skip_nonfinite=True)
     assert step == 16 and [r["step"] for r in _rows(tmp_path)] == [4, 8, 16]
     assert "update dropped (1 so far)" in capsys.readouterr().err
 
