@@ -17,8 +17,8 @@ if BACKEND == "jax":
         """fn(params, *args) -> (loss, aux)  becomes  f(params, *args) -> ((loss, aux), grads)."""
         return jax.value_and_grad(fn, has_aux=True)
 
-    def compile(fn):
-        return jax.jit(fn)
+    def compile(fn, xla_on_cpu=True):
+        return jax.jit(fn)  # JAX always compiles with XLA
 
 
     def to_numpy(tree):
@@ -41,8 +41,12 @@ elif BACKEND == "tensorflow":
 
         return wrapped
 
-    def compile(fn):
-        return tf.function(fn, jit_compile=True, reduce_retracing=True)
+    ON_GPU = bool(tf.config.list_physical_devices("GPU"))
+
+    def compile(fn, xla_on_cpu=True):
+        """A graph function, XLA-compiled on GPU, and on CPU unless the model says XLA:CPU is slower
+        there (TF's own CPU kernels then run the graph)."""
+        return tf.function(fn, jit_compile=ON_GPU or xla_on_cpu, reduce_retracing=True)
 
 
     def to_numpy(tree):

@@ -97,9 +97,9 @@ class Inference:
 
     def __init__(self, model):
         self.model = model
-        self._generate = engine.compile(model.generate)
+        self._generate = engine.compile(model.generate, model.xla_on_cpu)
         self.can_encode = "encoder" in model.network_names
-        self._encode = engine.compile(model.encode) if self.can_encode else None
+        self._encode = engine.compile(model.encode, model.xla_on_cpu) if self.can_encode else None
 
     def _chunked(self, fn, state, x):
         out = []

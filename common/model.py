@@ -24,6 +24,7 @@ class PureModel:
     latents_per_round = 0  # z batches a round draws
     loss_names = {}  # optimizer name -> names of the values each of its updates returns
     grids = GridLayout()  # what the training loop draws
+    xla_on_cpu = True  # TensorFlow on CPU: XLA for this model's steps (measured faster for AEGAN)
 
     # Weight averages, where the config asks for them (`ema_decays`): each is updated after
     # every optimizer step, saved with the state, and the first one is used for sampling.
@@ -107,7 +108,7 @@ class PureModel:
     def compiled(self, name, fn):
         """fn compiled once per model: a round calls each kind of update several times."""
         if name not in self._compiled:
-            self._compiled[name] = engine.compile(fn)
+            self._compiled[name] = engine.compile(fn, self.xla_on_cpu)
         return self._compiled[name]
 
     def repeated_update(self, state, optimizer, loss_fn, inputs):

@@ -18,6 +18,9 @@ class OGAN(PureModel):
     # 8 codes between, reconstruction, real.
     grids = GridLayout(samples=81, sample_columns=9, random_samples=81, random_columns=9,
                        pairs=32, pair_columns=8, interpolation_rows=8, interpolation_points=10)
+    # XLA:CPU runs the transposed convolutions far off TF's own CPU kernels: 369.2 against
+    # 63.7 ms/step at the small preset (benchmarks/train_step.py). GPUs and JAX still use XLA.
+    xla_on_cpu = False
 
     def __init__(self, cfg):
         # With the option of eq. 5, a separate head T scores E's codes and trains with E.
