@@ -3,7 +3,7 @@
 import numpy as np
 
 from common import metrics
-from common.data import to_float, to_uint8
+from common.data import to_uint8
 
 SAMPLE_SEED = 7
 
@@ -19,12 +19,6 @@ def draw_samples(inference, state, n, latent_dim, seed=0):
     return to_uint8(inference.generate(state, z)), z
 
 
-def reconstruct(inference, state, images):
-    """uint8 images -> (uint8 reconstructions G(E(x)), codes E(x))."""
-    codes = inference.encode(state, to_float(images))
-    return to_uint8(inference.generate(state, codes)), codes
-
-
 class Reference:
     """What the sample metrics compare against, computed once per dataset: the K-means bins of
     the training images, the near-duplicate threshold, and real images' own figures."""
@@ -32,9 +26,7 @@ class Reference:
     def __init__(self, train_images, test_images, k=100, seed=0):
         self.bins = metrics.Bins(train_images, k=k, seed=seed)
         self.threshold = metrics.near_duplicate_threshold(train_images)
-        self.real = {**self.bins.ndb_jsd(test_images),
-                     "diversity": metrics.mean_pairwise_distance(test_images),
-                     "near_duplicates": metrics.near_duplicate_rate(test_images, self.threshold)}
+        self.real = self.sample_metrics(test_images)
 
     def sample_metrics(self, samples):
         return {**self.bins.ndb_jsd(samples),

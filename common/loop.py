@@ -117,6 +117,18 @@ class Inference:
     def encode(self, state, x):
         return self._chunked(self._encode, state, np.asarray(x, np.float32))
 
+    def reconstruct(self, state, real):
+        """uint8 images -> (uint8 reconstructions G(E(x)), codes E(x))."""
+        codes = self.encode(state, to_float(real))
+        return to_uint8(self.generate(state, codes)), codes
+
+    def interpolate(self, state, starts, ends, points):
+        """uint8 images a and b -> uint8 (N, points, H, W, 3): the codes from E(a) to E(b),
+        both ends included, decoded."""
+        codes = images.interpolate(self.encode(state, to_float(starts)), self.encode(state, to_float(ends)), points)
+        decoded = to_uint8(self.generate(state, codes.reshape(-1, codes.shape[-1])))
+        return decoded.reshape(points, len(starts), *decoded.shape[1:]).transpose(1, 0, 2, 3, 4)
+
 
 def fixed_inputs(out_dir, test_images, latent_dim, seed):
     """The run's 400 fixed test images and 400 fixed z: made once, reused for every grid."""
@@ -148,17 +160,14 @@ def save_grids(inference, state, out_dir, step, fixed_images, fixed_z, seed, lay
     if not inference.can_encode:
         return
     shown = fixed_images[:layout.pairs]
-    recon = to_uint8(inference.generate(state, inference.encode(state, to_float(shown))))
+    recon, _ = inference.reconstruct(state, shown)
     images.save_png(name("reconstructions"), images.grid(images.interleave(shown, recon), layout.pair_columns))
     # Each row: real a, the codes from E(a) to E(b) decoded (the ends are reconstructions), real b.
     n = min(layout.interpolation_rows, len(fixed_images) // 2)
     if n:
         a, b = fixed_images[0:2 * n:2], fixed_images[1:2 * n:2]
         k = layout.interpolation_points
-        codes = images.interpolate(inference.encode(state, to_float(a)), inference.encode(state, to_float(b)), k)
-        decoded = to_uint8(inference.generate(state, codes.reshape(-1, codes.shape[-1])))
-        decoded = decoded.reshape(k, n, *decoded.shape[1:]).transpose(1, 0, 2, 3, 4)
-        rows = np.concatenate([a[:, None], decoded, b[:, None]], axis=1)
+        rows = np.concatenate([a[:, None], inference.interpolate(state, a, b, k), b[:, None]], axis=1)
         images.save_png(name("interpolations"), images.grid(rows.reshape(-1, *rows.shape[2:]), k + 2))
 
 

@@ -19,6 +19,8 @@ import os
 import _setup
 import numpy as np
 
+from common import UserError
+
 
 def caption(image, text):
     """The image with a white strip of text under it."""
@@ -67,22 +69,12 @@ class Figures:
         self.save("samples.png", grid(fake, cols), f"samples from the run's first {n} fixed z")
 
     def reconstructions(self):
-        from common import evaluation
         from common.images import grid, interleave
 
         shown = self.images[:self.layout.pairs]
-        recon, _ = evaluation.reconstruct(self.inference, self.state, shown)
+        recon, _ = self.inference.reconstruct(self.state, shown)
         self.save("reconstructions.png", grid(interleave(shown, recon), self.layout.pair_columns),
                   "test images (left) and their reconstructions G(E(x)) (right)")
-
-    def _decoded_path(self, starts, ends, points):
-        from common.data import to_float, to_uint8
-        from common.images import interpolate
-
-        codes = interpolate(self.inference.encode(self.state, to_float(starts)),
-                            self.inference.encode(self.state, to_float(ends)), points)
-        decoded = to_uint8(self.inference.generate(self.state, codes.reshape(-1, codes.shape[-1])))
-        return decoded.reshape(points, len(starts), *decoded.shape[1:]).transpose(1, 0, 2, 3, 4)
 
     def interpolations(self):
         from common.images import grid
@@ -91,7 +83,7 @@ class Figures:
         starts = np.concatenate([self.images[:1], self.images[1:2 * rows - 1:2]])
         ends = np.concatenate([self.images[:1, :, ::-1], self.images[2:2 * rows:2]])  # row 1: the mirror
         k = self.layout.interpolation_points
-        decoded = self._decoded_path(starts, ends, k)
+        decoded = self.inference.interpolate(self.state, starts, ends, k)
         strips = np.concatenate([starts[:, None], decoded, ends[:, None]], axis=1)
         self.save("interpolations.png", grid(strips.reshape(-1, *strips.shape[2:]), k + 2),
                   f"real, {k} decoded codes from E(a) to E(b) (ends: reconstructions), real; "
@@ -103,7 +95,7 @@ class Figures:
         from common.checkpoint import write_atomic
 
         ring = self.images[:path_images]
-        decoded = self._decoded_path(ring, np.roll(ring, -1, axis=0), frames + 1)[:, :-1]
+        decoded = self.inference.interpolate(self.state, ring, np.roll(ring, -1, axis=0), frames + 1)[:, :-1]
         sequence = [Image.fromarray(f).resize((f.shape[1] * 2, f.shape[0] * 2), Image.NEAREST)
                     for f in decoded.reshape(-1, *decoded.shape[2:])]
         path = os.path.join(self.out, "interpolation.gif")
@@ -138,12 +130,11 @@ class Figures:
         print(path)
 
     def compare(self, other):
-        from common import evaluation
         from common.data import to_uint8
         from common.images import grid
 
         if other.model.latent_dim != self.model.latent_dim:
-            raise _user_error(f"{other.run} has latent size {other.model.latent_dim}, {self.run} "
+            raise UserError(f"{other.run} has latent size {other.model.latent_dim}, {self.run} "
                               f"{self.model.latent_dim}: the same z cannot drive both")
         z = self.z[:100]
         mine, theirs = (to_uint8(f.inference.generate(f.state, z)) for f in (self, other))
@@ -152,17 +143,11 @@ class Figures:
         self.save("compare_samples.png", side, f"the same 100 z through {other.label} (left) and this run (right)")
         if self.inference.can_encode and other.inference.can_encode:
             shown = self.images[:30]
-            ours, _ = evaluation.reconstruct(self.inference, self.state, shown)
-            other_recon, _ = evaluation.reconstruct(other.inference, other.state, shown)
+            ours, _ = self.inference.reconstruct(self.state, shown)
+            other_recon, _ = other.inference.reconstruct(other.state, shown)
             triples = np.stack([shown, other_recon, ours], axis=1).reshape(-1, *shown.shape[1:])
             self.save("compare_reconstructions.png", grid(triples, 9),
                       f"real, {other.label}'s reconstruction, this run's reconstruction")
-
-
-def _user_error(message):
-    from common import UserError
-
-    return UserError(message)
 
 
 def main(argv=None):
@@ -172,7 +157,7 @@ def main(argv=None):
     p.add_argument("--out", help="folder for the figures (default RUN/figures)")
     args = p.parse_args(argv)
     if not os.path.exists(os.path.join(args.run, "fixed.npz")):
-        raise _user_error(f"{args.run} has no fixed.npz: is it a training run's folder?")
+        raise UserError(f"{args.run} has no fixed.npz: is it a training run's folder?")
     figures = Figures(args.run, args.out or os.path.join(args.run, "figures"))
     os.makedirs(figures.out, exist_ok=True)
     figures.samples()

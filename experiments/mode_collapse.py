@@ -58,19 +58,17 @@ def evaluate_run(model, state, run_dir, points, test, reference, seed):
     import numpy as np
 
     from common import evaluation, loop, metrics, mixtures
-    from common.data import to_uint8
 
     inference = loop.Inference(model)
-    z = evaluation.latents(SAMPLES, model.latent_dim, seed)
     if points:
-        samples = inference.generate(state, z)
+        samples = inference.generate(state, evaluation.latents(SAMPLES, model.latent_dim, seed))
         np.save(os.path.join(run_dir, "samples.npy"), samples)
         return mixtures.coverage(points, samples)
-    samples = to_uint8(inference.generate(state, z))
+    samples, _ = evaluation.draw_samples(inference, state, SAMPLES, model.latent_dim, seed)
     np.save(os.path.join(run_dir, "samples.npy"), samples)
     row = reference.sample_metrics(samples)
     if inference.can_encode:
-        reconstructions, _ = evaluation.reconstruct(inference, state, test[:SAMPLES])
+        reconstructions, _ = inference.reconstruct(state, test[:SAMPLES])
         row.update(metrics.reconstruction_metrics(test[:SAMPLES], reconstructions))
     return row
 

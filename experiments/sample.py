@@ -48,7 +48,7 @@ def main(argv=None):
             raise UserError(f"{args.run} is a {meta.get('model', 'GAN')} run: it has no encoder")
         crop = args.center_crop or meta.get("center_crop", False)
         images = data.load_images(args.encode, model.cfg.resolution, center_crop=crop)
-        reconstructions, codes = evaluation.reconstruct(inference, state, images)
+        reconstructions, codes = inference.reconstruct(state, images)
         arrays = {"images": images, "codes": codes, "reconstructions": reconstructions}
         what = f"{len(images)} reconstructions and codes"
     else:
