@@ -78,7 +78,7 @@ class AEGAN(RoundModel):
         state, dx = self.discriminator_updates(state, "discriminator_image", [x1, x_hat, x2, x_tilde])
         state, dz = self.discriminator_updates(state, "discriminator_latent", [z1, z_hat, z2, z_tilde])
         state, ge = self.repeated_update(state, "generator_encoder", self.generator_encoder_loss,
-                                         list(zip(images[4:8], latents[4:8])))
+                                         [(images[i], latents[i]) for i in range(4, 8)])
         return state, {"discriminator_image": dx, "discriminator_latent": dz,
                        "generator_encoder": ge}
 
@@ -127,10 +127,11 @@ class GAN(RoundModel):
 
     def round(self, state, images, latents):
         generate = self.compiled("fakes", lambda s, z: _split(self.generate(s, z), 2))
-        x_hat_a, x_hat_b = generate(state, np.concatenate([latents[0], latents[1]]))
+        x_hat_a, x_hat_b = generate(state, ops.concatenate([latents[0], latents[1]]))
         state, dx = self.discriminator_updates(state, "discriminator_image",
                                                [images[0], x_hat_a, images[1], x_hat_b])
-        state, g = self.repeated_update(state, "generator", self.generator_loss, list(latents[2:6]))
+        state, g = self.repeated_update(state, "generator", self.generator_loss,
+                                        [latents[i] for i in range(2, 6)])
         return state, {"discriminator_image": dx, "generator": g}
 
     def generator_loss(self, state, z):
@@ -155,11 +156,11 @@ class AAE(RoundModel):
 
     def round(self, state, images, latents):
         encode = self.compiled("fakes", lambda s, x: _split(self.encode(s, x), 2))
-        z_hat_a, z_hat_b = encode(state, np.concatenate([images[0], images[1]]))
+        z_hat_a, z_hat_b = encode(state, ops.concatenate([images[0], images[1]]))
         state, dz = self.discriminator_updates(state, "discriminator_latent",
                                                [latents[0], z_hat_a, latents[1], z_hat_b])
         state, ge = self.repeated_update(state, "generator_encoder", self.autoencoder_loss,
-                                         list(images[2:6]))
+                                         [images[i] for i in range(2, 6)])
         return state, {"discriminator_latent": dz, "generator_encoder": ge}
 
     def autoencoder_loss(self, state, x):

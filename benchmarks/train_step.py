@@ -63,7 +63,7 @@ def round_flops(model, name, batch):
                for n, batches, passes in ROUND_CALLS[name])
 
 
-def bench(name, preset, rounds):
+def bench(name, preset, rounds, fuse=None, peak_tflops=None):
     keras.utils.set_random_seed(0)
     if name == "ogan":
         cfg = ogan_config.make_config(preset)
@@ -71,27 +71,31 @@ def bench(name, preset, rounds):
     else:
         cfg = aegan_config.make_config(preset, model=name)
         model = build_model(cfg)
+    if fuse is not None:
+        model.fuse_round = fuse
     state = model.initial_state()
     rng = np.random.default_rng(0)
     b, r = cfg.batch_size, cfg.resolution
     imgs = rng.uniform(-1, 1, (model.images_per_round, b, r, r, 3)).astype(np.float32)
     zs = rng.standard_normal((model.latents_per_round, b, model.latent_dim)).astype(np.float32)
-    round_fn = model.round
+    round_fn = model.train_round
     t = time.perf_counter()
-    state, losses = round_fn(state, imgs, zs)
+    state, losses, _ = round_fn(state, imgs, zs)
     engine.to_numpy(losses)
     warmup = time.perf_counter() - t
     t = time.perf_counter()
     for _ in range(rounds):
-        state, losses = round_fn(state, imgs, zs)
+        state, losses, _ = round_fn(state, imgs, zs)
     engine.to_numpy(losses)
     steps = model.steps_per_round
     per_step = (time.perf_counter() - t) / rounds / steps
     gflops = round_flops(model, name, b) / steps / per_step / 1e9
+    mfu = f", {gflops / 1e3 / peak_tflops:.1%} of the {peak_tflops:g} TFLOP/s peak" if peak_tflops else ""
     print(f"{name} {preset}: {per_step * 1e3:.1f} ms/step ({1 / per_step:.2f} steps/s, "
-          f"{gflops:.0f} GFLOP/s) [first round incl. compile {warmup:.1f} s; "
+          f"{gflops:.0f} GFLOP/s{mfu}) [first round incl. compile {warmup:.1f} s; "
           f"{round_flops(model, name, b) / 1e9:.0f} GFLOP per round of {steps} steps, batch {b}, "
-          f"{cfg.resolution}x{cfg.resolution}; {keras.backend.backend()}]",
+          f"{cfg.resolution}x{cfg.resolution}; {keras.backend.backend()}, "
+          f"{'one program per round' if model.fuse_round else 'one program per update'}]",
           flush=True)
 
 
@@ -100,10 +104,14 @@ def main():
     p.add_argument("--models", default="gan,aae,aegan,ogan")
     p.add_argument("--presets", default="paper,small")
     p.add_argument("--rounds", type=int, default=3, help="timed rounds per model")
+    p.add_argument("--fuse", choices=("model", "yes", "no"), default="model",
+                   help="the round as one program (yes), one program per update (no), or as the model sets")
+    p.add_argument("--peak-tflops", type=float, help="the device's peak: prints the fraction reached (MFU)")
     args = p.parse_args()
+    fuse = {"model": None, "yes": True, "no": False}[args.fuse]
     for preset in args.presets.split(","):
         for name in args.models.split(","):
-            bench(name, preset, args.rounds)
+            bench(name, preset, args.rounds, fuse, args.peak_tflops)
 
 
 if __name__ == "__main__":

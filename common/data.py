@@ -15,14 +15,17 @@ import sys
 import threading
 import warnings
 import zipfile
+import zlib
 
 import numpy as np
 from PIL import Image
 
 from common import UserError
+from common.checkpoint import remove_stale_temporaries, write_atomic
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: images under MIN_SIDE pixels are skipped
+MIN_SIDE = 8  # smaller images (icons, 1x1 tracking pixels) are skipped, not blown up
 SPLIT_SEED = 0  # the train/test split is the same for every run of a dataset
 TEST_FRACTION = 0.1
 
@@ -49,6 +52,8 @@ def _members(path):
                     found.append((os.path.relpath(full, path), st.st_size, st.st_mtime_ns,
                                   lambda full=full: open(full, "rb").read()))
         return sorted(found, key=lambda m: m[0])
+    if path.lower().endswith(".zip") and not zipfile.is_zipfile(path):
+        raise DataError(f"cannot read zip file {path}: it is damaged or not a zip file")
     if zipfile.is_zipfile(path):
         try:
             archive = zipfile.ZipFile(path)
@@ -62,11 +67,14 @@ def _members(path):
 
 
 def decode_image(data, resolution, center_crop=False):
-    """Bytes of one image file -> (resolution, resolution, 3) uint8, or None if unreadable."""
+    """Bytes of one image file -> (resolution, resolution, 3) uint8, or None if unreadable or
+    under MIN_SIDE pixels on a side."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
+            if min(img.size) < MIN_SIDE:
+                return None
             img.load()
         if img.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grey: keep the top 8 bits
             img = Image.fromarray((np.asarray(img, dtype=np.uint32) >> 8).astype(np.uint8))
@@ -111,7 +119,7 @@ def load_images(path, resolution, center_crop=False, cache_dir=None, verbose=Tru
     for i, (name, _, _, read) in enumerate(members):
         try:
             img = decode_image(read(), resolution, center_crop)
-        except (OSError, zipfile.BadZipFile):
+        except (OSError, EOFError, zipfile.BadZipFile, zlib.error):  # a damaged zip member
             img = None
         if img is None:
             skipped.append(name)
@@ -120,19 +128,20 @@ def load_images(path, resolution, center_crop=False, cache_dir=None, verbose=Tru
         if bar and (i % 500 == 0 or i == len(members) - 1):
             bar.update(i + 1)
     if skipped:
-        print(f"warning: skipped {len(skipped)} unreadable image file(s) in {path} "
-              f"(first: {skipped[0]})", file=sys.stderr)
+        print(f"warning: skipped {len(skipped)} unreadable or too small (under {MIN_SIDE}x{MIN_SIDE}) "
+              f"image file(s) in {path} (first: {skipped[0]!r})", file=sys.stderr)
     if not images:
-        raise DataError(f"none of the {len(members)} image files in {path} could be read")
+        raise DataError(f"none of the {len(members)} image files in {path} could be read "
+                        f"(damaged, not images, or under {MIN_SIDE}x{MIN_SIDE})")
     images = np.stack(images)
     if cache:
-        os.makedirs(cache_dir, exist_ok=True)
-        tmp = f"{cache}.tmp-{os.getpid()}"
-        with open(tmp, "wb") as f:
-            np.save(f, images)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, cache)
+        try:
+            os.makedirs(cache_dir, exist_ok=True)
+            remove_stale_temporaries(cache_dir)
+            write_atomic(cache, lambda f: np.save(f, images))
+        except OSError as e:  # the images are decoded: train without a cache
+            print(f"warning: cannot write the image cache {cache} ({e.strerror or e}); "
+                  "the next run decodes the images again", file=sys.stderr)
     return images
 
 

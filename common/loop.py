@@ -17,6 +17,11 @@ from common.data import to_float, to_uint8
 
 FIXED_COUNT = 400  # fixed test images and fixed z, saved once per run
 INFERENCE_BATCH = 100
+# Rounds a run must have left before its round is compiled as one program. Measured on the
+# 2-core CPU (benchmarks/train_step.py --fuse yes|no): the fused AEGAN round at the small
+# preset runs 472 against 1047 ms but compiles in 100 against 29 s, so it pays back after
+# about 120 rounds (tiny: about 250). The same for a run whatever point it resumes from.
+FUSE_MIN_ROUNDS = 200
 
 
 class RunError(UserError, RuntimeError):
@@ -41,22 +46,31 @@ def _summarise(model, losses):
 
 
 class Logs:
-    """losses.csv, losses.jsonl and (where TensorFlow is installed) TensorBoard events."""
+    """losses.csv, losses.jsonl and (where TensorFlow is installed) TensorBoard events.
+
+    Rows are buffered and appended every few seconds, each file's new lines in one write, so
+    a killed process leaves whole lines only; `flush(sync=True)` runs before every checkpoint,
+    so the log always reaches the newest checkpoint's step.
+    """
+
+    FLUSH_SECONDS = 2.0
 
     def __init__(self, out_dir, columns, resume_step):
         self.csv_path = os.path.join(out_dir, "losses.csv")
         self.json_path = os.path.join(out_dir, "losses.jsonl")
         self.columns = ["step", *columns, "seconds"]
+        self.pending, self.flushed_at = [], time.time()
         # After a resume, rows past the checkpoint are dropped: they are trained again.
         for path, parse in ((self.csv_path, self._csv_step), (self.json_path, self._json_step)):
             if os.path.exists(path):
                 with open(path) as f:
                     lines = f.readlines()
-                kept = [l for i, l in enumerate(lines) if parse(i, l) <= resume_step]
-                checkpoint.write_atomic(path, lambda f: f.write("".join(kept).encode()))
+                steps = [parse(i, line) for i, line in enumerate(lines)]
+                kept = [line for line, step in zip(lines, steps) if step is not None and step <= resume_step]
+                if kept != lines:
+                    checkpoint.write_atomic(path, lambda f, kept=kept: f.write("".join(kept).encode()))
         if not os.path.exists(self.csv_path) or os.path.getsize(self.csv_path) == 0:
-            with open(self.csv_path, "w") as f:
-                f.write(",".join(self.columns) + "\n")
+            checkpoint.write_atomic(self.csv_path, lambda f: f.write((",".join(self.columns) + "\n").encode()))
         self.tensorboard = None
         try:
             import tensorflow as tf
@@ -67,27 +81,53 @@ class Logs:
         except ImportError:
             pass
 
-    @staticmethod
-    def _csv_step(i, line):
-        return -1 if i == 0 else int(line.split(",", 1)[0])
+    def _csv_step(self, i, line):
+        """A data row's step; -1 for the header; None for a line that is not a whole row."""
+        if i == 0:
+            return -1
+        fields = line.rstrip("\n").split(",")
+        if not line.endswith("\n") or len(fields) != len(self.columns):
+            return None
+        try:
+            return int(fields[0])
+        except ValueError:
+            return None
 
     @staticmethod
     def _json_step(i, line):
-        return json.loads(line)["step"]
+        try:
+            return json.loads(line)["step"] if line.endswith("\n") else None
+        except (ValueError, KeyError, TypeError):
+            return None
 
     def write(self, row):
-        with open(self.csv_path, "a") as f:
-            f.write(",".join(f"{row[c]:.6g}" if c != "step" else str(row[c])
-                             for c in self.columns) + "\n")
-        with open(self.json_path, "a") as f:
-            f.write(json.dumps(row) + "\n")
-        if self.tensorboard is not None:
+        self.pending.append(row)
+        if time.time() - self.flushed_at >= self.FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self, sync=False):
+        rows, self.pending, self.flushed_at = self.pending, [], time.time()
+        csv = "".join(",".join(f"{row[c]:.6g}" if c != "step" else str(row[c]) for c in self.columns) + "\n"
+                      for row in rows)
+        jsonl = "".join(json.dumps(row) + "\n" for row in rows)
+        for path, text in ((self.csv_path, csv), (self.json_path, jsonl)):
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                if text:
+                    os.write(fd, text.encode())
+                if sync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+        if self.tensorboard is not None and rows:
             with self.tensorboard.as_default(), self._tf.device("/cpu:0"):
-                for k, v in row.items():
-                    if k != "step":
-                        self._tf.summary.scalar(k, v, step=row["step"])
+                for row in rows:
+                    for k, v in row.items():
+                        if k != "step":
+                            self._tf.summary.scalar(k, v, step=row["step"])
 
     def close(self):
+        self.flush(sync=True)
         if self.tensorboard is not None:
             self.tensorboard.flush()
 
@@ -207,9 +247,12 @@ class RunLock:
         for _ in range(2):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
+            except OSError as e:
+                if not isinstance(e, FileExistsError):
+                    raise RunError(f"cannot write in the run folder {os.path.dirname(self.path)}: "
+                                   f"{e.strerror or e}") from None
                 owner = self._owner()
-                if owner and owner[0] == socket.gethostname() and _alive(owner[1]):
+                if owner and owner[0] == socket.gethostname() and checkpoint.process_alive(owner[1]):
                     raise RunError(f"another run (process {owner[1]}) is training in {os.path.dirname(self.path)}; "
                                    "wait for it or choose another --out") from None
                 if owner and owner[0] != socket.gethostname():
@@ -232,15 +275,6 @@ class RunLock:
                 pass
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
 
 def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
@@ -256,8 +290,13 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
     """
     import signal
 
-    os.makedirs(out_dir, exist_ok=True)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as e:
+        raise RunError(f"cannot use {out_dir} as the run folder: {e.strerror or e}") from None
     with RunLock(out_dir):
+        for root, _, _ in os.walk(out_dir):
+            checkpoint.remove_stale_temporaries(root)
         term = None
         try:
             term = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
@@ -269,13 +308,6 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
         finally:
             if term is not None:
                 signal.signal(signal.SIGTERM, term)
-
-
-def _all_finite(state):
-    from keras import ops
-
-    leaves = [p for params in state["params"].values() for p in params]
-    return ops.all(ops.stack([ops.all(ops.isfinite(p)) for p in leaves]))
 
 
 def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint_every, sample_every,
@@ -297,26 +329,26 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
 
     fixed_images, fixed_z = fixed_inputs(out_dir, test_images, model.latent_dim, meta["seed"])
     logs = Logs(out_dir, _loss_columns(model), start_step)
-    round_fn = model.round
-    weights_finite = engine.compile(_all_finite)
     inference = Inference(model)
     per_round = model.steps_per_round
     first_round = start_step // per_round
     last_round = -(-steps // per_round)
+    fused = last_round >= FUSE_MIN_ROUNDS  # not rounds left: a resumed run computes as an unbroken one
     bar = Progbar(last_round * per_round, verbose=verbose, unit_name="step")
     step, saved_step, skipped = start_step, start_step, 0
     t0 = time.time()
 
     def save_checkpoint():
+        logs.flush(sync=True)  # the log reaches every checkpoint's step
         return checkpoint.save(ckpt_dir, step, state, meta, keep=keep)
 
     try:
         for r, (imgs, zs) in enumerate(sampler.prefetch(first_round, last_round), first_round):
-            new_state, losses = round_fn(state, imgs, zs)
-            row = {"step": (r + 1) * per_round, **_summarise(model, engine.to_numpy(losses)),
-                   "seconds": time.time() - t0}
+            new_state, losses, finite = model.train_round(state, imgs, zs, fused)
+            losses, finite = engine.to_numpy((losses, finite))
+            row = {"step": (r + 1) * per_round, **_summarise(model, losses), "seconds": time.time() - t0}
             bad = [k for k, v in row.items() if not np.isfinite(v)]
-            if not bad and not bool(engine.to_numpy(weights_finite(new_state))):
+            if not bad and not bool(finite):
                 bad = ["a weight"]
             if bad:
                 what = f"step {row['step']}: {', '.join(bad)} became NaN or infinite"
@@ -342,12 +374,30 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
         print(f"\ninterrupted at step {step}; checkpoint written. Continue with the same "
               f"command plus --resume.", file=sys.stderr)
         raise SystemExit(130) from None
-    except Exception:
+    except Exception as error:
         # `state` is the last good round's: keep that work before the error surfaces.
         if step > saved_step:
-            path = save_checkpoint()
-            print(f"\nerror after step {step}; its checkpoint is {path}", file=sys.stderr)
+            try:
+                path = save_checkpoint()
+                saved_step = step
+                print(f"\nerror after step {step}; its checkpoint is {path}", file=sys.stderr)
+            except OSError:
+                pass  # the disk error below says it
+        if isinstance(error, OSError):
+            raise _disk_error(error, ckpt_dir) from None
         logs.close()
         raise
-    logs.close()
+    try:
+        logs.close()
+    except OSError as error:
+        raise _disk_error(error, ckpt_dir) from None
     return state, step
+
+
+def _disk_error(error, ckpt_dir):
+    """A failed write (disk full, folder not writable) as one line naming what is safe."""
+    what = f"{error.strerror or error} ({error.filename})" if error.filename else str(error)
+    latest = checkpoint.list_checkpoints(ckpt_dir)
+    kept = (f"the checkpoint {latest[-1]} is intact: free space or fix the folder, then continue "
+            "with --resume") if latest else "no checkpoint was written yet"
+    return RunError(f"cannot write to the run folder: {what}; {kept}")

@@ -32,6 +32,16 @@ def add_run_flags(p):
                    help="drop an update whose loss or weights turn NaN or infinite, and go on "
                         "(default: stop at the last good state)")
     p.add_argument("--cache-dir", default=os.path.join(ROOT, "results", "cache"))
+    p.add_argument("--config", help="JSON file of config values ({\"latent_dim\": 16, ...}) over the "
+                                    "preset's; flags given on the command line win")
+
+
+def overrides(args, **flags):
+    """Config values from --config's file, then the flags that were given."""
+    from common import config
+
+    return {**(config.read_file(args.config) if args.config else {}),
+            **{k: v for k, v in flags.items() if v is not None}}
 
 
 def check_run_flags(args):

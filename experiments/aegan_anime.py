@@ -16,7 +16,7 @@ DEFAULT_DATA = ("data/anime-faces-64.zip", "data/anime-faces-64", "data/anime-fa
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="aegan", help="aegan (default), gan or aae")
+    p.add_argument("--model", help="aegan (default), gan or aae")
     p.add_argument("--preset", default="paper", help=f"one of {', '.join(PRESETS)} (default paper)")
     p.add_argument("--data", help="folder or .zip of images (default: data/anime-faces-64.zip if "
                                   "present, else scikit-learn's digits)")
@@ -34,9 +34,9 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     _setup.check_run_flags(args)
-    cfg = make_config(args.preset, model=args.model, steps=args.steps, batch_size=args.batch_size,
-                      latent_dim=args.latent_dim, resolution=args.resolution, width=args.width,
-                      mirror=False if args.no_mirror else None)
+    cfg = make_config(args.preset, **_setup.overrides(
+        args, model=args.model, steps=args.steps, batch_size=args.batch_size, latent_dim=args.latent_dim,
+        resolution=args.resolution, width=args.width, mirror=False if args.no_mirror else None))
     out = args.out or os.path.join("results", f"{cfg.model}-{args.preset}-seed{args.seed}")
 
     from aegan.models import build_model

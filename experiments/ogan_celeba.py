@@ -65,12 +65,11 @@ def parse_decays(text):
 def main(argv=None):
     args = parse_args(argv)
     _setup.check_run_flags(args)
-    cfg = make_config(args.preset, steps=args.steps, batch_size=args.batch_size,
-                      resolution=args.resolution, z_dim=args.z_dim, width=args.width,
-                      kernel_size=args.kernel_size, correlation_weight=args.corr_weight, learning_rate=args.lr,
-                      reconstruction_scale=args.reconstruction_scale, adversarial=args.adversarial,
-                      score=args.score, generator_norm=args.generator_norm,
-                      ema_decays=parse_decays(args.ema))
+    cfg = make_config(args.preset, **_setup.overrides(
+        args, steps=args.steps, batch_size=args.batch_size, resolution=args.resolution, z_dim=args.z_dim,
+        width=args.width, kernel_size=args.kernel_size, correlation_weight=args.corr_weight,
+        learning_rate=args.lr, reconstruction_scale=args.reconstruction_scale, adversarial=args.adversarial,
+        score=args.score, generator_norm=args.generator_norm, ema_decays=parse_decays(args.ema)))
     out = args.out or os.path.join("results", f"ogan-{args.preset}-seed{args.seed}")
 
     from ogan.models import OGAN

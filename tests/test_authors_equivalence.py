@@ -3,7 +3,8 @@
 The fixture (../shared/fixtures/aegan-authors-round, see its README) holds the authors'
 four networks before one round, every input the round drew, the 12 update losses and every
 weight after it. We import the networks with our importer, set the noise layers to 0 as the
-recording did, and run one round through `model.round`, the code real training runs.
+recording did, and run one round through `model.round`, the updates real training runs (test_training checks
+that the fused round of long runs gives the same).
 """
 
 import json

@@ -53,11 +53,11 @@ def test_zip_equals_folder(tmp_path):
 
 
 def test_rgba_is_composited_on_white():
-    rgba = np.zeros((4, 4, 4), np.uint8)  # fully transparent black
+    rgba = np.zeros((8, 8, 4), np.uint8)  # fully transparent black
     import io
     buf = io.BytesIO()
     Image.fromarray(rgba).save(buf, format="PNG")
-    assert (data.decode_image(buf.getvalue(), 4) == 255).all()
+    assert (data.decode_image(buf.getvalue(), 8) == 255).all()
 
 
 def test_center_crop_keeps_the_middle():
