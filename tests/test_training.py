@@ -39,7 +39,7 @@ def test_every_trained_network_changes(name):
         assert values.shape == (4, len(names)) and np.isfinite(values).all()
 
 
-@pytest.mark.parametrize("name", ["aegan", "gan", "aae"])
+@pytest.mark.parametrize("name", ["aegan", "gan"])  # AEGAN's round has every kind of update AAE's has
 def test_fused_round_equals_the_updates_called_one_by_one(name):
     # Dense networks: the same updates as the conv ones, compiled in seconds.
     model = _model(name, architecture="mlp", hidden_units=16, mirror=False)
