@@ -63,7 +63,7 @@ def round_flops(model, name, batch):
                for n, batches, passes in ROUND_CALLS[name])
 
 
-def bench(name, preset, rounds, fuse=None, peak_tflops=None):
+def bench(name, preset, rounds, fuse=True, peak_tflops=None):
     keras.utils.set_random_seed(0)
     if name == "ogan":
         cfg = ogan_config.make_config(preset)
@@ -71,14 +71,12 @@ def bench(name, preset, rounds, fuse=None, peak_tflops=None):
     else:
         cfg = aegan_config.make_config(preset, model=name)
         model = build_model(cfg)
-    if fuse is not None:
-        model.fuse_round = fuse
     state = model.initial_state()
     rng = np.random.default_rng(0)
     b, r = cfg.batch_size, cfg.resolution
     imgs = rng.uniform(-1, 1, (model.images_per_round, b, r, r, 3)).astype(np.float32)
     zs = rng.standard_normal((model.latents_per_round, b, model.latent_dim)).astype(np.float32)
-    round_fn = model.train_round
+    round_fn = lambda state, imgs, zs: model.train_round(state, imgs, zs, fuse)
     t = time.perf_counter()
     state, losses, _ = round_fn(state, imgs, zs)
     engine.to_numpy(losses)
@@ -95,7 +93,7 @@ def bench(name, preset, rounds, fuse=None, peak_tflops=None):
           f"{gflops:.0f} GFLOP/s{mfu}) [first round incl. compile {warmup:.1f} s; "
           f"{round_flops(model, name, b) / 1e9:.0f} GFLOP per round of {steps} steps, batch {b}, "
           f"{cfg.resolution}x{cfg.resolution}; {keras.backend.backend()}, "
-          f"{'one program per round' if model.fuse_round else 'one program per update'}]",
+          f"{'one program per round' if fuse else 'one program per update'}]",
           flush=True)
 
 
@@ -104,11 +102,11 @@ def main():
     p.add_argument("--models", default="gan,aae,aegan,ogan")
     p.add_argument("--presets", default="paper,small")
     p.add_argument("--rounds", type=int, default=3, help="timed rounds per model")
-    p.add_argument("--fuse", choices=("model", "yes", "no"), default="model",
-                   help="the round as one program (yes), one program per update (no), or as the model sets")
+    p.add_argument("--fuse", choices=("yes", "no"), default="yes",
+                   help="the round as one program (yes, as long runs train) or one program per update (no)")
     p.add_argument("--peak-tflops", type=float, help="the device's peak: prints the fraction reached (MFU)")
     args = p.parse_args()
-    fuse = {"model": None, "yes": True, "no": False}[args.fuse]
+    fuse = args.fuse == "yes"
     for preset in args.presets.split(","):
         for name in args.models.split(","):
             bench(name, preset, args.rounds, fuse, args.peak_tflops)

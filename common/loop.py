@@ -17,10 +17,11 @@ from common.data import to_float, to_uint8
 
 FIXED_COUNT = 400  # fixed test images and fixed z, saved once per run
 INFERENCE_BATCH = 100
-# Rounds a run must have left before its round is compiled as one program. Measured on the
+# Rounds a run must have in all (not left: a resumed run computes as an unbroken one) for its
+# round to be compiled as one program. Measured on the
 # 2-core CPU (benchmarks/train_step.py --fuse yes|no): the fused AEGAN round at the small
 # preset runs 472 against 1047 ms but compiles in 100 against 29 s, so it pays back after
-# about 120 rounds (tiny: about 250). The same for a run whatever point it resumes from.
+# about 120 rounds (tiny: about 250).
 FUSE_MIN_ROUNDS = 200
 
 
@@ -379,7 +380,6 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
         if step > saved_step:
             try:
                 path = save_checkpoint()
-                saved_step = step
                 print(f"\nerror after step {step}; its checkpoint is {path}", file=sys.stderr)
             except OSError:
                 pass  # the disk error below says it

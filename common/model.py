@@ -25,8 +25,6 @@ class PureModel:
     loss_names = {}  # optimizer name -> names of the values each of its updates returns
     grids = GridLayout()  # what the training loop draws
     xla_on_cpu = True  # TensorFlow on CPU: XLA for this model's steps (measured faster for AEGAN)
-    # The whole round may be one compiled program (see `train_round`).
-    fuse_round = True
 
     # Weight averages, where the config asks for them (`ema_decays`): each is updated after
     # every optimizer step, saved with the state, and the first one is used for sampling.
@@ -128,15 +126,15 @@ class PureModel:
             values.append(v)
         return state, ops.stack(values)
 
-    def train_round(self, state, images, latents, fused=None):
+    def train_round(self, state, images, latents, fused=True):
         """One round for the training loop: (new state, losses, whether every weight is finite).
 
-        Fused (the default where `fuse_round`), the round's updates, unrolled (no loop for XLA
-        to run) and the finite check included, are one compiled program: one call per round.
+        Fused, the round's updates, unrolled (no loop for XLA to run), and the finite check
+        are one compiled program: one call per round.
         Otherwise each kind of update is its own program, called in turn: it runs slower but
         compiles about 3x faster, which wins for short runs (common/loop.py).
         """
-        if not (self.fuse_round if fused is None else fused and self.fuse_round):
+        if not fused:
             new_state, losses = self.round(state, images, latents)
             return new_state, losses, self.compiled("all_finite", all_finite)(new_state)
         return self.compiled("round", self._whole_round)(state, images, latents)

@@ -162,7 +162,7 @@ def _poisoned(model, bad_round, poison):
     calls = {"n": 0}
     clean = model.train_round
 
-    def round_fn(state, imgs, zs, fused=None):
+    def round_fn(state, imgs, zs, fused=True):
         state, losses, _ = clean(state, imgs, zs, fused)
         calls["n"] += 1
         if calls["n"] == bad_round:
