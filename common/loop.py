@@ -369,9 +369,12 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
             if step % sample_every < per_round or r == last_round - 1:
                 save_grids(inference, state, out_dir, step, fixed_images, fixed_z, meta["seed"], model.grids)
     except KeyboardInterrupt:
-        if step > saved_step:
-            save_checkpoint()
-        logs.close()
+        try:
+            if step > saved_step:
+                save_checkpoint()
+            logs.close()
+        except OSError as error:
+            raise _disk_error(error, ckpt_dir) from None
         print(f"\ninterrupted at step {step}; checkpoint written. Continue with the same "
               f"command plus --resume.", file=sys.stderr)
         raise SystemExit(130) from None
