@@ -3,7 +3,7 @@
 import dataclasses
 import math
 
-from common.config import from_preset, require
+from common.config import check_precision, from_preset, require
 
 MODELS = ("aegan", "gan", "aae")
 ARCHITECTURES = ("conv", "mlp")
@@ -38,6 +38,9 @@ class AEGANConfig:
     generator_encoder_lr: float = 2e-4
     adam_beta_1: float = 0.5
     clipnorm: float = 1.0
+    # Layers compute in bfloat16 or float16 under a mixed policy; weights, network outputs and
+    # losses stay float32 (float16 adds dynamic loss scaling).
+    precision: str = "float32"
 
     @property
     def rounds(self):
@@ -58,6 +61,7 @@ class AEGANConfig:
         require(self.input_noise >= 0, f"input noise must be >= 0, not {self.input_noise}")
         for name in ("discriminator_lr", "generator_encoder_lr"):
             require(getattr(self, name) > 0, f"{name} must be positive, not {getattr(self, name)}")
+        check_precision(self.precision)
         return self
 
 

@@ -2,6 +2,9 @@
 
 The discriminators return logits: the authors' Keras 2 binary cross-entropy read the logit
 behind their final sigmoid, so computing the loss from logits is the same arithmetic.
+
+Each network's output layer computes in float32 (`dtype="float32"`), so that under a mixed
+precision policy (`precision` in the config) outputs and losses stay float32.
 """
 
 import math
@@ -36,7 +39,7 @@ def build_generator(cfg):
     z = keras.Input((cfg.latent_dim,), name="z")
     if cfg.architecture == "mlp":
         h = mlp.hidden_layers(z, cfg.hidden_units, layers.ReLU)
-        return keras.Model(z, layers.Dense(mlp.POINT_DIM, name="to_point")(h), name="generator")
+        return keras.Model(z, layers.Dense(mlp.POINT_DIM, name="to_point", dtype="float32")(h), name="generator")
     seed = _channels(SEED_CHANNELS, cfg.width)
     main = layers.Dense(4 * 4 * seed, kernel_initializer=_normal(), name="main_dense")(z)
     main = layers.LayerNormalization(epsilon=1e-3, name="main_norm")(main)
@@ -55,7 +58,7 @@ def build_generator(cfg):
         main = layers.ReLU()(h)
     h = layers.Concatenate()([main, side])
     image = layers.Conv2D(3, 4, padding="same", activation="tanh",
-                          kernel_initializer=_normal(), name="to_image")(h)
+                          kernel_initializer=_normal(), name="to_image", dtype="float32")(h)
     return keras.Model(z, image, name="generator")
 
 
@@ -77,11 +80,11 @@ def build_encoder(cfg):
     if cfg.architecture == "mlp":
         x = keras.Input((mlp.POINT_DIM,), name="point")
         h = mlp.hidden_layers(x, cfg.hidden_units, layers.ReLU)
-        return keras.Model(x, layers.Dense(cfg.latent_dim, name="to_latent")(h), name="encoder")
+        return keras.Model(x, layers.Dense(cfg.latent_dim, name="to_latent", dtype="float32")(h), name="encoder")
     x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image")
     h = layers.GaussianNoise(cfg.input_noise)(x)
     h = _conv_stack(h, cfg, kernel=4, activation=layers.ReLU)
-    z = layers.Dense(cfg.latent_dim, kernel_initializer=_normal(), name="to_latent")(h)
+    z = layers.Dense(cfg.latent_dim, kernel_initializer=_normal(), name="to_latent", dtype="float32")(h)
     return keras.Model(x, z, name="encoder")
 
 
@@ -90,12 +93,12 @@ def build_image_discriminator(cfg):
     if cfg.architecture == "mlp":
         x = keras.Input((mlp.POINT_DIM,), name="point")
         h = mlp.hidden_layers(x, cfg.hidden_units, lambda: layers.LeakyReLU(negative_slope=0.2))
-        return keras.Model(x, layers.Dense(1, name="to_logit")(h), name="discriminator_image")
+        return keras.Model(x, layers.Dense(1, name="to_logit", dtype="float32")(h), name="discriminator_image")
     x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image")
     h = layers.GaussianNoise(cfg.input_noise)(x)
     h = _conv_stack(h, cfg, kernel=3,
                     activation=lambda: layers.LeakyReLU(negative_slope=cfg.leaky_slope))
-    logit = layers.Dense(1, kernel_initializer=_normal(), name="to_logit")(h)
+    logit = layers.Dense(1, kernel_initializer=_normal(), name="to_logit", dtype="float32")(h)
     return keras.Model(x, logit, name="discriminator_image")
 
 
@@ -111,7 +114,7 @@ def build_latent_discriminator(cfg):
         features = layers.Concatenate()([features, h])
     h = layers.Dense(128, name="head_dense")(features)
     h = layers.LeakyReLU(negative_slope=cfg.leaky_slope)(h)
-    logit = layers.Dense(1, name="to_logit")(h)
+    logit = layers.Dense(1, name="to_logit", dtype="float32")(h)
     return keras.Model(z, logit, name="discriminator_latent")
 
 

@@ -9,6 +9,10 @@ class ConfigError(UserError, ValueError):
     """A configuration value that cannot work; the message names it."""
 
 
+# float32, or Keras' mixed policies: float32 weights, bfloat16/float16 arithmetic in the layers.
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
 def require(ok, message):
     if not ok:
         raise ConfigError(message)
@@ -22,6 +26,10 @@ def from_preset(config_class, presets, preset, overrides):
     unknown = sorted(set(values) - set(defaults))
     require(not unknown, f"unknown config key(s): {', '.join(unknown)}")
     return config_class(**{k: _typed(k, v, defaults[k]) for k, v in values.items()}).validate()
+
+
+def check_precision(precision):
+    require(precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
 
 
 def _typed(name, value, default):

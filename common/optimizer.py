@@ -63,6 +63,32 @@ class RMSprop:
         return new_params, {"step": slots["step"] + 1.0, "v": new_v}
 
 
+@dataclasses.dataclass(frozen=True)
+class LossScale:
+    """Dynamic loss scaling for float16, as `keras.optimizers.LossScaleOptimizer`: the loss is
+    multiplied by `scale` before gradients are taken and the gradients divided by it after; a
+    step whose gradients are not finite is skipped and halves the scale (not below 1), and `growth_steps`
+    finite steps in a row double it."""
+
+    initial_scale: float = 2.0 ** 15
+    growth_steps: int = 2000
+
+    def init(self):
+        return {"scale": np.float32(self.initial_scale), "good_steps": np.zeros((), "float32")}
+
+    def unscale(self, slots, grads):
+        """Returns (the true gradients, whether all are finite)."""
+        grads = [ops.cast(g, "float32") / slots["scale"] for g in grads]
+        return grads, ops.all(ops.stack([ops.all(ops.isfinite(g)) for g in grads]))
+
+    def next(self, slots, finite):
+        good = ops.where(finite, slots["good_steps"] + 1.0, 0.0)
+        grow = good >= self.growth_steps
+        scale = ops.where(finite, ops.where(grow, slots["scale"] * 2.0, slots["scale"]),
+                          ops.maximum(slots["scale"] / 2.0, 1.0))
+        return {"scale": scale, "good_steps": ops.where(grow, 0.0, good)}
+
+
 def _clip_by_norm(g, clip):
     norm = ops.sqrt(ops.sum(ops.square(g)))
     return g * clip / ops.maximum(norm, clip)

@@ -3,7 +3,7 @@
 import dataclasses
 import math
 
-from common.config import from_preset, require
+from common.config import check_precision, from_preset, require
 
 RESOLUTIONS = (32, 64, 128, 256)
 ADVERSARIAL = ("linear", "vanilla", "hinge")  # the f, g, h choices of eq. 6 (losses.ADVERSARIAL)
@@ -32,6 +32,9 @@ class OGANConfig:
     mirror: bool = False  # the paper does not flip images
     architecture: str = "conv"  # "mlp": dense networks on 2-D points (mode-collapse benchmark)
     hidden_units: int = 128
+    # Layers compute in bfloat16 or float16 under a mixed policy; weights, network outputs and
+    # losses stay float32 (float16 adds dynamic loss scaling).
+    precision: str = "float32"
 
     @property
     def base_channels(self):
@@ -65,6 +68,7 @@ class OGANConfig:
         require(all(0 < d < 1 for d in self.ema_decays),
                 f"EMA decays must lie strictly between 0 and 1, not {self.ema_decays}")
         require(len(set(self.ema_decays)) == len(self.ema_decays), f"EMA decays repeat: {self.ema_decays}")
+        check_precision(self.precision)
         return self
 
 
