@@ -221,8 +221,9 @@ class RoundSampler:
             (self.latents_per_round, b, self.latent_dim), dtype=np.float32)
         return images, latents
 
-    def prefetch(self, first_round, last_round, depth=3):
-        """Yields rounds first..last-1, prepared by a background thread."""
+    def prefetch(self, first_round, last_round, depth=3, place=None):
+        """Yields rounds first..last-1, prepared by a background thread (and, given `place`,
+        copied to the device by it: the step never waits for the host)."""
         q = queue.Queue(maxsize=depth)
         stop = threading.Event()
 
@@ -231,7 +232,7 @@ class RoundSampler:
                 for r in range(first_round, last_round):
                     if stop.is_set():
                         return
-                    q.put(self.round(r))
+                    q.put(place(self.round(r)) if place else self.round(r))
             except BaseException as e:  # handed to the consumer, which raises it
                 q.put(e)
 

@@ -3,10 +3,12 @@
 Models are written once as pure functions of their state (see `aegan/models.py`): every
 network is called with `stateless_call` and every optimizer is a pure function
 (`common/optimizer.py`). This module supplies what differs between TensorFlow and JAX:
-the gradient of such a function, and compiling it into one XLA program.
+the gradient of such a function, compiling it into one XLA program, and running a round
+on several devices with the engine's own data parallelism (`DataParallel`).
 """
 
 import keras
+import numpy as np
 
 BACKEND = keras.backend.backend()
 
@@ -24,6 +26,51 @@ if BACKEND == "jax":
     def to_numpy(tree):
         return jax.tree_util.tree_map(lambda a: jax.device_get(a), tree)
 
+    def to_device(tree):
+        """Arrays copied to the default device (ahead of the step that needs them)."""
+        return jax.device_put(tree)
+
+    def program_flops(fn, *args):
+        """XLA's count of the floating-point operations of fn(*args) as one program."""
+        cost = jax.jit(fn).lower(*args).cost_analysis()
+        return (cost[0] if isinstance(cost, list) else cost).get("flops")
+
+    def device_names():
+        return [str(d) for d in jax.devices()]
+
+    class DataParallel:
+        """A round on `count` devices with Keras' `keras.distribution.DataParallel`: the global
+        batch is split over the devices, the state is replicated, and XLA partitions the one-device
+        program (inserting the all-reduces), so the math is the one-device math: losses are means
+        over the global batch, and BatchNorm's statistics too."""
+
+        def __init__(self, count):
+            self.count = count
+            mesh = keras.distribution.DataParallel(devices=keras.distribution.list_devices()[:count])
+            self.mesh, self.batch_axis = mesh.device_mesh, mesh.batch_dim_name
+
+        def _layout(self, ndim, split_axis=None):
+            axes = [None] * ndim
+            if split_axis is not None:
+                axes[split_axis] = self.batch_axis
+            return keras.distribution.TensorLayout(axes, self.mesh)
+
+        def place(self, batches):
+            """Batches (rounds, global batch, ...) split over the devices along axis 1."""
+            return jax.tree_util.tree_map(
+                lambda a: keras.distribution.distribute_tensor(a, self._layout(np.ndim(a), 1)), batches)
+
+        def compile_round(self, fn):
+            """fn(state, *batches) compiled for the devices: state replicated, batches split."""
+            jitted = jax.jit(fn)
+
+            def run(state, *batches):
+                state = jax.tree_util.tree_map(
+                    lambda a: keras.distribution.distribute_tensor(a, self._layout(np.ndim(a))), state)
+                return jitted(state, *self.place(batches))
+
+            return run
+
 elif BACKEND == "tensorflow":
     import numpy as np
     import tensorflow as tf
@@ -37,6 +84,11 @@ elif BACKEND == "tensorflow":
                 tape.watch(params)
                 loss, aux = fn(params, *args)
             grads = tape.gradient(loss, params, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            replicas = tf.distribute.get_replica_context()
+            if replicas is not None and replicas.num_replicas_in_sync > 1:
+                # Each replica's loss is a mean over its part of the batch: the mean of their
+                # gradients is the gradient of the mean over the global batch.
+                grads = replicas.all_reduce(tf.distribute.ReduceOp.MEAN, grads)
             return (loss, aux), grads
 
         return wrapped
@@ -51,6 +103,67 @@ elif BACKEND == "tensorflow":
 
     def to_numpy(tree):
         return tf.nest.map_structure(lambda a: np.asarray(a), tree)
+
+    def to_device(tree):
+        """Arrays copied to the default device (ahead of the step that needs them)."""
+        return tf.nest.map_structure(tf.identity, tree)
+
+    def program_flops(fn, *args):
+        """None: TensorFlow does not expose XLA's cost analysis (the benchmark counts instead)."""
+        return None
+
+    def device_names():
+        return [d.name for d in tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")]
+
+    class DataParallel:
+        """A round on `count` devices with `tf.distribute.MirroredStrategy`: each replica runs the
+        round on its part of the global batch, gradients are averaged over replicas before every
+        optimizer step (`value_and_grad`), BatchNorm normalises with each replica's own batch
+        statistics (the TensorFlow default), and its moving statistics and the losses are averaged
+        at the end of the round. Like Keras' own `fit`, it runs without XLA under tf.distribute."""
+
+        SEED_STRIDE = 1_000_003  # replica i draws its noise from seed + i * this, not replica 0's
+
+        def __init__(self, count):
+            self.count = count
+            # Reduced through one device, not by collective ops: the collectives of two updates
+            # that do not depend on each other (AEGAN's Dx and Dz) ran in different orders on
+            # different replicas ("Shape mismatch in the collective instance").
+            self.strategy = tf.distribute.MirroredStrategy(
+                device_names()[:count], cross_device_ops=tf.distribute.ReductionToOneDevice())
+
+        def place(self, batches):
+            return batches  # each replica takes its part inside the program
+
+        def compile_round(self, fn):
+            """fn(state, *batches) run on every replica, on its part of axis 1 of the batches."""
+            n = self.count
+
+            def replica(state, *batches):
+                i = tf.distribute.get_replica_context().replica_id_in_sync_group
+
+                def part(a):
+                    size = a.shape[1] // n
+                    return a[:, i * size:(i + 1) * size]
+
+                def seeded(a):
+                    return a + tf.cast([i * self.SEED_STRIDE, 0], a.dtype) if a.dtype.is_integer else a
+
+                return fn(tf.nest.map_structure(seeded, state), *tf.nest.map_structure(part, batches))
+
+            def gather(value):
+                # Floats: averaged (the same on every replica, except BatchNorm's moving statistics
+                # and the losses); noise seeds and flags: replica 0's, which drew from the unshifted seed.
+                if self.strategy.experimental_local_results(value)[0].dtype.is_floating:
+                    return self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
+                return self.strategy.experimental_local_results(value)[0]
+
+            @tf.function(reduce_retracing=True)
+            def run(state, *batches):
+                out = self.strategy.run(replica, args=(state, *batches))
+                return tf.nest.map_structure(gather, out)
+
+            return run
 
 else:
     raise ImportError(f"KERAS_BACKEND={BACKEND!r} is not supported: use tensorflow (default) or jax")

@@ -138,9 +138,9 @@ class Inference:
 
     def __init__(self, model):
         self.model = model
-        self._generate = engine.compile(model.generate, model.xla_on_cpu)
+        self._generate = model.compiled("generate", model.generate)
         self.can_encode = "encoder" in model.network_names
-        self._encode = engine.compile(model.encode, model.xla_on_cpu) if self.can_encode else None
+        self._encode = model.compiled("encode", model.encode) if self.can_encode else None
 
     def _chunked(self, fn, state, x):
         out = []
@@ -344,7 +344,7 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
         return checkpoint.save(ckpt_dir, step, state, meta, keep=keep)
 
     try:
-        for r, (imgs, zs) in enumerate(sampler.prefetch(first_round, last_round), first_round):
+        for r, (imgs, zs) in enumerate(sampler.prefetch(first_round, last_round, place=model.place_batches), first_round):
             new_state, losses, finite = model.train_round(state, imgs, zs, fused)
             losses, finite = engine.to_numpy((losses, finite))
             row = {"step": (r + 1) * per_round, **_summarise(model, losses), "seconds": time.time() - t0}

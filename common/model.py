@@ -7,11 +7,16 @@ The networks an update does not train are frozen by taking no gradient for them,
 `trainable = False` (KERAS_NOTES.md).
 """
 
+import contextlib
+import threading
+
+import keras
 import numpy as np
 from keras import ops
 
-from common import engine
+from common import UserError, engine
 from common.images import GridLayout
+from common.optimizer import LossScale
 
 
 class PureModel:
@@ -32,9 +37,15 @@ class PureModel:
     def __init__(self, cfg):
         self.cfg = cfg
         self.ema_decays = tuple(getattr(cfg, "ema_decays", ()))
-        self.nets = self.build_networks(cfg)
+        self.precision = getattr(cfg, "precision", "float32")
+        with dtype_policy(self.precision):
+            self.nets = self.build_networks(cfg)
+        self.loss_scale = LossScale() if self.precision == "mixed_float16" else None
         self._compiled = {}
-        self._inlining = False  # True while the whole round is being traced as one program
+        self.data_parallel = None  # set by use_devices
+        # .active while the whole round is traced as one program; per thread, because
+        # tf.distribute traces each replica's copy of the round in a thread of its own.
+        self._inlining = threading.local()
         self.optimizers = {name: self.make_optimizer(getattr(cfg, lr_field))
                            for name, (_, lr_field) in self.optimizer_groups.items()}
 
@@ -45,6 +56,27 @@ class PureModel:
     def make_optimizer(self, learning_rate):
         """A pure optimizer (common/optimizer.py) with init(params) and apply(slots, grads, params)."""
         raise NotImplementedError
+
+    def use_devices(self, count=None):
+        """Train on `count` devices, the global batch split over them (None: every device, or as
+        many as divide the batch size). Returns the count."""
+        found = engine.device_names()
+        batch = self.cfg.batch_size
+        if count is None:
+            count = max(k for k in range(1, len(found) + 1) if batch % k == 0)
+        if not 1 <= count <= len(found):
+            raise UserError(f"--devices {count}: this machine has {len(found)} device(s) for "
+                            f"{engine.BACKEND} ({', '.join(found)})")
+        if batch % count:
+            raise UserError(f"batch size {batch} does not split over {count} devices: make it a multiple of {count}")
+        self.data_parallel = engine.DataParallel(count) if count > 1 else None
+        self._compiled.pop("round", None)
+        return count
+
+    def place_batches(self, batches):
+        """A round's batches copied to the device(s) that will use them (the loader's thread calls
+        this, so the copy overlaps the step before)."""
+        return self.data_parallel.place(batches) if self.data_parallel else engine.to_device(batches)
 
     @property
     def latent_dim(self):
@@ -64,6 +96,8 @@ class PureModel:
         if self.ema_decays:
             state["ema"] = {_ema_key(d): {n: [np.copy(p) for p in ps] for n, ps in params.items()}
                             for d in self.ema_decays}
+        if self.loss_scale:
+            state["loss_scale"] = {name: self.loss_scale.init() for name in self.optimizers}
         return state
 
     # -- building blocks of a round ------------------------------------------------------
@@ -80,18 +114,31 @@ class PureModel:
         Gradients are taken for the optimizer's own networks only.
         """
         names = self.optimizer_groups[optimizer][0]
+        scaling = state["loss_scale"][optimizer] if self.loss_scale else None
 
         def objective(trained, state):
             state = {**state, "params": {**state["params"], **dict(zip(names, trained))}}
             values, state = loss_fn(state, inputs)
-            return values[0], (values, state)
+            loss = values[0] * scaling["scale"] if scaling is not None else values[0]
+            return loss, (values, state)
 
         trained = [state["params"][n] for n in names]
         (_, (values, state)), grads = engine.value_and_grad(objective)(trained, state)
         flat_params = [p for group in trained for p in group]
         flat_grads = [g for group in grads for g in group]
-        new_params, new_slots = self.optimizers[optimizer].apply(
-            state["optimizers"][optimizer], flat_grads, flat_params)
+        slots = state["optimizers"][optimizer]
+        if scaling is not None:
+            flat_grads, finite = self.loss_scale.unscale(scaling, flat_grads)
+        new_params, new_slots = self.optimizers[optimizer].apply(slots, flat_grads, flat_params)
+        if scaling is not None:  # a step with overflowed gradients changes nothing but the scale
+            def keep(new, old):
+                return ops.where(finite, new, old)
+
+            new_params = [keep(n, o) for n, o in zip(new_params, flat_params)]
+            new_slots = {k: [keep(n, o) for n, o in zip(v, slots[k])] if isinstance(v, list) else keep(v, slots[k])
+                         for k, v in new_slots.items()}
+            state = {**state, "loss_scale": {**state["loss_scale"],
+                                             optimizer: self.loss_scale.next(scaling, finite)}}
         params, i = dict(state["params"]), 0
         for n in names:
             k = len(state["params"][n])
@@ -111,7 +158,7 @@ class PureModel:
 
         Inside a fused round (train_round) fn is returned as it is, to be part of that program.
         """
-        if self._inlining:
+        if getattr(self._inlining, "active", False):
             return fn
         if name not in self._compiled:
             self._compiled[name] = engine.compile(fn, self.xla_on_cpu)
@@ -134,17 +181,21 @@ class PureModel:
         Otherwise each kind of update is its own program, called in turn: it runs slower but
         compiles about 3x faster, which wins for short runs (common/loop.py).
         """
+        if self.data_parallel:  # always one program: it runs on every device
+            if "round" not in self._compiled:
+                self._compiled["round"] = self.data_parallel.compile_round(self._whole_round)
+            return self._compiled["round"](state, images, latents)
         if not fused:
             new_state, losses = self.round(state, images, latents)
             return new_state, losses, self.compiled("all_finite", all_finite)(new_state)
         return self.compiled("round", self._whole_round)(state, images, latents)
 
     def _whole_round(self, state, images, latents):
-        self._inlining = True
+        self._inlining.active = True
         try:
             new_state, losses = self.round(state, images, latents)
         finally:
-            self._inlining = False
+            self._inlining.active = False
         return new_state, losses, all_finite(new_state)
 
     # -- inference ---------------------------------------------------------------------
@@ -167,6 +218,18 @@ class PureModel:
         Returns the new state and {optimizer name: (updates, len(loss_names)) losses}.
         """
         raise NotImplementedError
+
+
+@contextlib.contextmanager
+def dtype_policy(name):
+    """Keras' global dtype policy set to `name` while networks are built (each layer keeps the
+    policy it was built under), then put back."""
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
 
 
 def all_finite(state):

@@ -31,6 +31,10 @@ def add_run_flags(p):
     p.add_argument("--skip-nonfinite", action="store_true",
                    help="drop an update whose loss or weights turn NaN or infinite, and go on "
                         "(default: stop at the last good state)")
+    p.add_argument("--precision", help="float32 (default), mixed_bfloat16 or mixed_float16 (layers compute "
+                                        "in 16 bits; weights and losses stay float32)")
+    p.add_argument("--devices", type=int, help="devices to train on, the batch split over them "
+                                               "(default: all, or as many as divide the batch size)")
     p.add_argument("--cache-dir", default=os.path.join(ROOT, "results", "cache"))
     p.add_argument("--config", help="JSON file of config values ({\"latent_dim\": 16, ...}) over the "
                                     "preset's; flags given on the command line win")
@@ -40,6 +44,7 @@ def overrides(args, **flags):
     """Config values from --config's file, then the flags that were given."""
     from common import config
 
+    flags = {"precision": getattr(args, "precision", None), **flags}
     return {**(config.read_file(args.config) if args.config else {}),
             **{k: v for k, v in flags.items() if v is not None}}
 
@@ -47,8 +52,8 @@ def overrides(args, **flags):
 def check_run_flags(args):
     from common import UserError
 
-    for name in ("checkpoint_every", "sample_every", "keep"):
-        if getattr(args, name) < 1:
+    for name in ("checkpoint_every", "sample_every", "keep", "devices"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1")
 
 
@@ -78,8 +83,10 @@ def train(cfg, build_model, args, out, default_data):
     train_images, test_images = data.split(images)
     keras.utils.set_random_seed(args.seed)
     model = build_model(cfg)
+    devices = model.use_devices(args.devices)
     print(f"{source}: {len(train_images)} training and {len(test_images)} test images at "
-          f"{cfg.resolution}x{cfg.resolution}; {type(model).__name__} on {keras.backend.backend()}, "
+          f"{cfg.resolution}x{cfg.resolution}; {type(model).__name__} on {keras.backend.backend()} "
+          f"({devices} device{'s' if devices > 1 else ''}, {cfg.precision}), "
           f"{cfg.steps} steps of batch {cfg.batch_size} -> {out}")
     fit(model, train_images, test_images, out, source=source, seed=args.seed, preset=args.preset,
         center_crop=args.center_crop, resume=args.resume, checkpoint_every=args.checkpoint_every,
