@@ -1,13 +1,19 @@
-"""Training speed of GAN, AAE, AEGAN and O-GAN on the current backend: compile time, ms/step, GFLOP/s.
+"""Training speed of GAN, AAE, AEGAN and O-GAN on the current backend: compile time, ms/step,
+FLOPs, TFLOP/s, MFU, and whether the input pipeline keeps up.
 
     python benchmarks/train_step.py                       # all models, paper and small presets
-    KERAS_BACKEND=jax python benchmarks/train_step.py --models aegan --presets paper
+    KERAS_BACKEND=jax python benchmarks/train_step.py --models aegan --presets paper --peak-tflops 989
+    KERAS_BACKEND=jax python benchmarks/train_step.py --precision mixed_bfloat16 --devices 8
 
 An AEGAN-family step is a quarter of a round (the authors' count); an O-GAN step is one
 iteration (one joint E and G update), at O-GAN's own presets (paper: 128x128, batch 64). Warm-up (compilation and the first
-round) is excluded from the timing and printed apart. FLOPs are model FLOPs counted from the
-networks' convolution and dense layers (multiply-add = 2 FLOPs; a backward pass = 2x the
-forward), for the calls one round makes, so GFLOP/s compares across backends and machines.
+round) is excluded from the timing and printed apart. FLOPs per round are counted two ways:
+"model" FLOPs from the networks' convolution and dense layers (multiply-add = 2 FLOPs; a
+backward pass = 2x the forward) for the calls one round makes, which compare across backends
+and machines, and, under JAX, XLA's own count of the compiled round (every operation).
+TFLOP/s and MFU (given the device's peak, per device) use the model count. The input
+pipeline (sampling a round's batches from uint8 images and copying them to the device) is
+timed alone and printed as a multiple of what the step consumes.
 Prints figures; asserts nothing.
 """
 
@@ -25,6 +31,7 @@ import numpy as np
 from aegan import config as aegan_config
 from aegan.models import build_model
 from common import engine
+from common.data import RoundSampler
 from ogan import config as ogan_config
 from ogan.models import OGAN
 
@@ -63,19 +70,37 @@ def round_flops(model, name, batch):
                for n, batches, passes in ROUND_CALLS[name])
 
 
-def bench(name, preset, rounds, fuse=True, peak_tflops=None):
+def pipeline_rounds_per_second(model, cfg, rounds=20):
+    """Rounds/s of the input pipeline alone: batches sampled from uint8 images, placed on the device(s)."""
+    rng = np.random.default_rng(0)
+    r = cfg.resolution
+    images = rng.integers(0, 256, (2048, r, r, 3), dtype=np.uint8)
+    sampler = RoundSampler(images, cfg.batch_size, model.images_per_round, model.latents_per_round,
+                           model.latent_dim, seed=0, mirror=cfg.mirror)
+    engine.to_numpy(model.place_batches(sampler.round(0)))
+    t = time.perf_counter()
+    for i in range(1, rounds + 1):
+        placed = model.place_batches(sampler.round(i))
+    engine.to_numpy(placed[1])  # the copies are asynchronous: wait for the last
+    return rounds / (time.perf_counter() - t)
+
+
+def bench(name, preset, rounds, fuse=True, peak_tflops=None, precision="float32", devices=1):
     keras.utils.set_random_seed(0)
     if name == "ogan":
-        cfg = ogan_config.make_config(preset)
+        cfg = ogan_config.make_config(preset, precision=precision)
         model = OGAN(cfg)
     else:
-        cfg = aegan_config.make_config(preset, model=name)
+        cfg = aegan_config.make_config(preset, model=name, precision=precision)
         model = build_model(cfg)
+    devices = model.use_devices(devices)
     state = model.initial_state()
     rng = np.random.default_rng(0)
     b, r = cfg.batch_size, cfg.resolution
     imgs = rng.uniform(-1, 1, (model.images_per_round, b, r, r, 3)).astype(np.float32)
     zs = rng.standard_normal((model.latents_per_round, b, model.latent_dim)).astype(np.float32)
+    xla_flops = engine.program_flops(model._whole_round, state, imgs, zs) if devices == 1 else None
+    imgs, zs = model.place_batches((imgs, zs))
     round_fn = lambda state, imgs, zs: model.train_round(state, imgs, zs, fuse)
     t = time.perf_counter()
     state, losses, _ = round_fn(state, imgs, zs)
@@ -86,14 +111,21 @@ def bench(name, preset, rounds, fuse=True, peak_tflops=None):
         state, losses, _ = round_fn(state, imgs, zs)
     engine.to_numpy(losses)
     steps = model.steps_per_round
-    per_step = (time.perf_counter() - t) / rounds / steps
-    gflops = round_flops(model, name, b) / steps / per_step / 1e9
-    mfu = f", {gflops / 1e3 / peak_tflops:.1%} of the {peak_tflops:g} TFLOP/s peak" if peak_tflops else ""
-    print(f"{name} {preset}: {per_step * 1e3:.1f} ms/step ({1 / per_step:.2f} steps/s, "
-          f"{gflops:.0f} GFLOP/s{mfu}) [first round incl. compile {warmup:.1f} s; "
-          f"{round_flops(model, name, b) / 1e9:.0f} GFLOP per round of {steps} steps, batch {b}, "
-          f"{cfg.resolution}x{cfg.resolution}; {keras.backend.backend()}, "
-          f"{'one program per round' if fuse else 'one program per update'}]",
+    per_round = (time.perf_counter() - t) / rounds
+    per_step = per_round / steps
+    flops = round_flops(model, name, b)
+    tflops = flops / per_round / 1e12
+    mfu = (f", MFU {tflops / (peak_tflops * devices):.1%} (peak {peak_tflops:g} TFLOP/s x {devices})"
+           if peak_tflops else "")
+    xla = f", XLA's count {xla_flops / 1e9:.3g} G" if xla_flops else ""
+    pipeline = pipeline_rounds_per_second(model, cfg)
+    print(f"{name} {preset}: {per_step * 1e3:.1f} ms/step ({1 / per_step:.2f} steps/s), "
+          f"{tflops:.3f} TFLOP/s{mfu} [model FLOPs {flops / 1e9:.3g} G per round of {steps} steps{xla}; "
+          f"first round incl. compile {warmup:.1f} s; input pipeline {pipeline:.0f} rounds/s = "
+          f"{pipeline * per_round:.0f}x the step's need; batch {b}, {r}x{r}, {precision}, "
+          f"{keras.backend.backend()} on {devices} device{'s' if devices > 1 else ''} "
+          f"({engine.device_names()[0]}), "
+          f"{'one program per round' if fuse or devices > 1 else 'one program per update'}]",
           flush=True)
 
 
@@ -104,12 +136,15 @@ def main():
     p.add_argument("--rounds", type=int, default=3, help="timed rounds per model")
     p.add_argument("--fuse", choices=("yes", "no"), default="yes",
                    help="the round as one program (yes, as long runs train) or one program per update (no)")
-    p.add_argument("--peak-tflops", type=float, help="the device's peak: prints the fraction reached (MFU)")
+    p.add_argument("--peak-tflops", type=float,
+                   help="one device's peak (e.g. 989 for an H100 SXM in dense bfloat16): prints MFU")
+    p.add_argument("--precision", default="float32", help="float32, mixed_bfloat16 or mixed_float16")
+    p.add_argument("--devices", type=int, default=1, help="data parallel over this many devices")
     args = p.parse_args()
     fuse = args.fuse == "yes"
     for preset in args.presets.split(","):
         for name in args.models.split(","):
-            bench(name, preset, args.rounds, fuse, args.peak_tflops)
+            bench(name, preset, args.rounds, fuse, args.peak_tflops, args.precision, args.devices)
 
 
 if __name__ == "__main__":
