@@ -84,8 +84,15 @@ def test_noise_layers_are_active_in_training_and_off_in_inference():
     np.testing.assert_array_equal(np.asarray(model.encode(state, x)), np.asarray(model.encode(s1, x)))
 
 
+_RUN_MODEL = []
+
+
 def _run(out, steps, resume=False):
-    model = _model("aegan", batch_size=4)
+    # One model for every run of this module: its compiled programs are reused, and since a
+    # model keeps all it trains in `state`, runs cannot leak into each other.
+    if not _RUN_MODEL:
+        _RUN_MODEL.append(_model("aegan", batch_size=4))
+    model = _RUN_MODEL[0]
     images = data.digits_images(32)[:200]
     train, test = data.split(images)
     sampler = data.RoundSampler(train, 4, model.images_per_round, model.latents_per_round, 8, seed=3)
@@ -227,8 +234,9 @@ def test_sigterm_writes_a_checkpoint(tmp_path):
     from conftest import ROOT
 
     out = tmp_path / "run"
+    # 199 rounds: under loop.FUSE_MIN_ROUNDS, so the updates compile one by one (3x faster).
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "experiments", "aegan_anime.py"), "--preset", "tiny",
-                             "--steps", "100000", "--checkpoint-every", "100000", "--sample-every", "100000",
+                             "--steps", "796", "--checkpoint-every", "100000", "--sample-every", "100000",
                              "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
     while not (out / "losses.csv").exists() or len((out / "losses.csv").read_text().splitlines()) < 3:
