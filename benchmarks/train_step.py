@@ -4,6 +4,7 @@ FLOPs, TFLOP/s, MFU, and whether the input pipeline keeps up.
     python benchmarks/train_step.py                       # all models, paper and small presets
     KERAS_BACKEND=jax python benchmarks/train_step.py --models aegan --presets paper --peak-tflops 989
     KERAS_BACKEND=jax python benchmarks/train_step.py --precision mixed_bfloat16 --devices 8
+    KERAS_BACKEND=jax python benchmarks/train_step.py --models aegan --profile results/profile
 
 An AEGAN-family step is a quarter of a round (the authors' count); an O-GAN step is one
 iteration (one joint E and G update), at O-GAN's own presets (paper: 128x128, batch 64). Warm-up (compilation and the first
@@ -18,6 +19,7 @@ Prints figures; asserts nothing.
 """
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -85,7 +87,7 @@ def pipeline_rounds_per_second(model, cfg, rounds=20):
     return rounds / (time.perf_counter() - t)
 
 
-def bench(name, preset, rounds, fuse=True, peak_tflops=None, precision="float32", devices=1):
+def bench(name, preset, rounds, fuse=True, peak_tflops=None, precision="float32", devices=1, profile=None):
     keras.utils.set_random_seed(0)
     if name == "ogan":
         cfg = ogan_config.make_config(preset, precision=precision)
@@ -106,12 +108,14 @@ def bench(name, preset, rounds, fuse=True, peak_tflops=None, precision="float32"
     state, losses, _ = round_fn(state, imgs, zs)
     engine.to_numpy(losses)
     warmup = time.perf_counter() - t
-    t = time.perf_counter()
-    for _ in range(rounds):
-        state, losses, _ = round_fn(state, imgs, zs)
-    engine.to_numpy(losses)
+    tracing = engine.profile(os.path.join(profile, f"{name}-{preset}")) if profile else contextlib.nullcontext()
+    with tracing:
+        t = time.perf_counter()
+        for _ in range(rounds):
+            state, losses, _ = round_fn(state, imgs, zs)
+        engine.to_numpy(losses)
     steps = model.steps_per_round
-    per_round = (time.perf_counter() - t) / rounds
+    per_round = (time.perf_counter() - t) / rounds  # with --profile, the tracing's cost included
     per_step = per_round / steps
     flops = round_flops(model, name, b)
     tflops = flops / per_round / 1e12
@@ -140,11 +144,12 @@ def main():
                    help="one device's peak (e.g. 989 for an H100 SXM in dense bfloat16): prints MFU")
     p.add_argument("--precision", default="float32", help="float32, mixed_bfloat16 or mixed_float16")
     p.add_argument("--devices", type=int, default=1, help="data parallel over this many devices")
+    p.add_argument("--profile", help="folder: a trace of the timed rounds per model, for TensorBoard's profile tab")
     args = p.parse_args()
     fuse = args.fuse == "yes"
     for preset in args.presets.split(","):
         for name in args.models.split(","):
-            bench(name, preset, args.rounds, fuse, args.peak_tflops, args.precision, args.devices)
+            bench(name, preset, args.rounds, fuse, args.peak_tflops, args.precision, args.devices, args.profile)
 
 
 if __name__ == "__main__":

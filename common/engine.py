@@ -38,6 +38,10 @@ if BACKEND == "jax":
     def device_names():
         return [str(d) for d in jax.devices()]
 
+    def profile(log_dir):
+        """A context that records a trace of what runs inside it (TensorBoard's profile tab)."""
+        return jax.profiler.trace(log_dir)
+
     class DataParallel:
         """A round on `count` devices with Keras' `keras.distribution.DataParallel`: the global
         batch is split over the devices, the state is replicated, and XLA partitions the one-device
@@ -72,7 +76,6 @@ if BACKEND == "jax":
             return run
 
 elif BACKEND == "tensorflow":
-    import numpy as np
     import tensorflow as tf
 
     def value_and_grad(fn):
@@ -114,6 +117,10 @@ elif BACKEND == "tensorflow":
 
     def device_names():
         return [d.name for d in tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")]
+
+    def profile(log_dir):
+        """A context that records a trace of what runs inside it (TensorBoard's profile tab)."""
+        return tf.profiler.experimental.Profile(log_dir)
 
     class DataParallel:
         """A round on `count` devices with `tf.distribute.MirroredStrategy`: each replica runs the
