@@ -4,6 +4,7 @@ It knows a model only through its round function (compiled here by `common.engin
 `generate`, optional `encode`, and how many image and z batches a round draws.
 """
 
+import dataclasses
 import json
 import os
 import sys
@@ -212,11 +213,13 @@ def save_grids(inference, state, out_dir, step, fixed_images, fixed_z, seed, lay
         images.save_png(name("interpolations"), images.grid(rows.reshape(-1, *rows.shape[2:]), k + 2))
 
 
-def check_resumable(meta, expected):
-    """Refuse a checkpoint made with other settings (any but the number of steps)."""
+def check_resumable(meta, expected, defaults=None):
+    """Refuse a checkpoint made with other settings (any but the number of steps). A setting
+    the checkpoint does not name (it predates that setting) had its default."""
     as_saved = lambda v: json.loads(json.dumps(v))  # tuples come back from JSON as lists
-    bad = [f"{k}: checkpoint {meta['config'].get(k)!r}, now {v!r}"
-           for k, v in expected.items() if meta["config"].get(k) != as_saved(v)]
+    saved = {**{k: as_saved(v) for k, v in (defaults or {}).items()}, **meta["config"]}
+    bad = [f"{k}: checkpoint {saved.get(k)!r}, now {v!r}"
+           for k, v in expected.items() if saved.get(k) != as_saved(v)]
     if bad:
         raise RunError("cannot resume, the checkpoint was made with other settings: " + "; ".join(bad))
 
@@ -321,7 +324,9 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
                        f"add --resume to continue it, or choose another --out")
     if resume and latest:
         path, ckpt_meta, flat = latest
-        check_resumable(ckpt_meta, {k: v for k, v in meta["config"].items() if k != "steps"})
+        defaults = ({f.name: f.default for f in dataclasses.fields(model.cfg)}
+                    if dataclasses.is_dataclass(model.cfg) else {})
+        check_resumable(ckpt_meta, {k: v for k, v in meta["config"].items() if k != "steps"}, defaults)
         state = checkpoint.unflatten(flat, state)
         start_step = ckpt_meta["step"]
         print(f"resuming from {path} at step {start_step}")

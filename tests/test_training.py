@@ -135,6 +135,13 @@ def test_resume_refuses_other_settings(tmp_path):
         loop.check_resumable(meta, {"latent_dim": 16})
 
 
+def test_a_checkpoint_from_before_a_setting_existed_resumes_with_its_default():
+    old = {"config": {"latent_dim": 8}}  # made before `precision` was a setting
+    loop.check_resumable(old, {"latent_dim": 8, "precision": "float32"}, {"precision": "float32"})
+    with pytest.raises(loop.RunError, match="precision: checkpoint 'float32', now 'mixed_bfloat16'"):
+        loop.check_resumable(old, {"latent_dim": 8, "precision": "mixed_bfloat16"}, {"precision": "float32"})
+
+
 def test_damaged_latest_checkpoint_falls_back(tmp_path, capsys):
     state = {"params": {"g": [np.ones(3, "float32")]}}
     d = str(tmp_path)
