@@ -105,6 +105,26 @@ def ogan_trains():
             "losses": history}
 
 
+def ogan_run_resumes():
+    """The training loop on 2 devices: 2 steps, then resumed to 4; what it wrote."""
+    import tempfile
+
+    from experiments import _setup
+
+    out = tempfile.mkdtemp()
+    images = np.random.default_rng(0).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
+    for steps, resume in ((2, False), (4, True)):
+        keras.utils.set_random_seed(0)
+        model = OGAN(ogan_config.make_config("tiny", steps=steps))
+        model.use_devices(2)
+        _setup.fit(model, images[:48], images[48:], out, source="random", seed=0, preset="tiny",
+                   resume=resume, checkpoint_every=2, sample_every=2, verbose=0)
+    with open(os.path.join(out, "losses.csv")) as f:
+        steps = [int(line.split(",")[0]) for line in f.readlines()[1:]]
+    return {"logged_steps": steps, "checkpoints": sorted(os.listdir(os.path.join(out, "checkpoints"))),
+            "grids": sorted(os.listdir(os.path.join(out, "grids")))}
+
+
 def batch_error():
     """The message for a batch that does not split over the devices."""
     from common import UserError
@@ -121,4 +141,4 @@ if __name__ == "__main__":
                        for b in (4, 3)}
     print(json.dumps({"devices": engine.device_names(), "batch_error": batch_error(),
                       "default_devices": default_devices,
-                      "first_update": first_update(), "whole_round": whole_round(), "ogan": ogan_trains()}))
+                      "first_update": first_update(), "ogan_run": ogan_run_resumes(), "whole_round": whole_round(), "ogan": ogan_trains()}))

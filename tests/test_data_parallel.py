@@ -51,6 +51,12 @@ def test_ogan_trains_on_two_devices(measured):
     assert m["losses"][0] != m["losses"][-1]
 
 
+def test_training_loop_on_two_devices_checkpoints_samples_and_resumes(measured):
+    m = measured["ogan_run"]
+    assert m["logged_steps"] == [1, 2, 3, 4], m
+    assert m["checkpoints"][-1] == "ckpt-000000004.npz" and "samples_fixed_000000004.png" in m["grids"], m
+
+
 def test_batch_that_does_not_split_is_refused(measured):
     assert measured["batch_error"] == "batch size 3 does not split over 2 devices: make it a multiple of 2"
 
