@@ -161,9 +161,10 @@ elif BACKEND == "tensorflow":
             def gather(value):
                 # Floats: averaged (the same on every replica, except BatchNorm's moving statistics
                 # and the losses); noise seeds and flags: replica 0's, which drew from the unshifted seed.
-                if self.strategy.experimental_local_results(value)[0].dtype.is_floating:
+                first = self.strategy.experimental_local_results(value)[0]
+                if first.dtype.is_floating:
                     return self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
-                return self.strategy.experimental_local_results(value)[0]
+                return first
 
             @tf.function(reduce_retracing=True)
             def run(state, *batches):

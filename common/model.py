@@ -16,7 +16,7 @@ from keras import ops
 
 from common import UserError, engine
 from common.images import GridLayout
-from common.optimizer import LossScale
+from common.optimizer import LossScale, every_finite
 
 
 class PureModel:
@@ -134,9 +134,8 @@ class PureModel:
             def keep(new, old):
                 return ops.where(finite, new, old)
 
-            new_params = [keep(n, o) for n, o in zip(new_params, flat_params)]
-            new_slots = {k: [keep(n, o) for n, o in zip(v, slots[k])] if isinstance(v, list) else keep(v, slots[k])
-                         for k, v in new_slots.items()}
+            new_params = keras.tree.map_structure(keep, new_params, flat_params)
+            new_slots = keras.tree.map_structure(keep, new_slots, slots)
             state = {**state, "loss_scale": {**state["loss_scale"],
                                              optimizer: self.loss_scale.next(scaling, finite)}}
         params, i = dict(state["params"]), 0
@@ -234,8 +233,7 @@ def dtype_policy(name):
 
 def all_finite(state):
     """True when every weight of the state is finite."""
-    leaves = [p for params in state["params"].values() for p in params]
-    return ops.all(ops.stack([ops.all(ops.isfinite(p)) for p in leaves]))
+    return every_finite([p for params in state["params"].values() for p in params])
 
 
 def _ema_key(decay):

@@ -79,7 +79,7 @@ class LossScale:
     def unscale(self, slots, grads):
         """Returns (the true gradients, whether all are finite)."""
         grads = [ops.cast(g, "float32") / slots["scale"] for g in grads]
-        return grads, ops.all(ops.stack([ops.all(ops.isfinite(g)) for g in grads]))
+        return grads, every_finite(grads)
 
     def next(self, slots, finite):
         good = ops.where(finite, slots["good_steps"] + 1.0, 0.0)
@@ -87,6 +87,11 @@ class LossScale:
         scale = ops.where(finite, ops.where(grow, slots["scale"] * 2.0, slots["scale"]),
                           ops.maximum(slots["scale"] / 2.0, 1.0))
         return {"scale": scale, "good_steps": ops.where(grow, 0.0, good)}
+
+
+def every_finite(arrays):
+    """True when every element of every array is finite."""
+    return ops.all(ops.stack([ops.all(ops.isfinite(a)) for a in arrays]))
 
 
 def _clip_by_norm(g, clip):
