@@ -53,25 +53,32 @@ if BACKEND == "jax":
             mesh = keras.distribution.DataParallel(devices=keras.distribution.list_devices()[:count])
             self.mesh, self.batch_axis = mesh.device_mesh, mesh.batch_dim_name
 
-        def _layout(self, ndim, split_axis=None):
-            axes = [None] * ndim
-            if split_axis is not None:
-                axes[split_axis] = self.batch_axis
-            return keras.distribution.TensorLayout(axes, self.mesh)
+        def _sharding(self, split_axis=None):
+            """Replicated, or split over the devices along `split_axis` (the other axes whole)."""
+            axes = [] if split_axis is None else [None] * split_axis + [self.batch_axis]
+            return keras.distribution.TensorLayout(axes, self.mesh).backend_layout
 
         def place(self, batches):
             """Batches (rounds, global batch, ...) split over the devices along axis 1."""
-            return jax.tree_util.tree_map(
-                lambda a: keras.distribution.distribute_tensor(a, self._layout(np.ndim(a), 1)), batches)
+            return jax.device_put(batches, self._sharding(1))
 
         def compile_round(self, fn):
-            """fn(state, *batches) compiled for the devices: state replicated, batches split."""
-            jitted = jax.jit(fn)
+            """fn(state, *batches) compiled for the devices: state replicated, batches split.
+
+            The state goes in as NumPy or as the last call's output, which is already replicated,
+            so nothing is re-laid out between rounds."""
+            replicated, split = self._sharding(), self._sharding(1)
+            jitted = {}
 
             def run(state, *batches):
-                state = jax.tree_util.tree_map(
-                    lambda a: keras.distribution.distribute_tensor(a, self._layout(np.ndim(a))), state)
-                return jitted(state, *self.place(batches))
+                if not isinstance(jax.tree_util.tree_leaves(state)[0], jax.Array):
+                    # NumPy (a new or loaded state): laid out once, as the program's output will be,
+                    # so that the next call does not compile again for committed arrays.
+                    state = jax.device_put(state, replicated)
+                if len(batches) not in jitted:
+                    jitted[len(batches)] = jax.jit(fn, in_shardings=(replicated,) + (split,) * len(batches),
+                                                   out_shardings=replicated)
+                return jitted[len(batches)](state, *batches)
 
             return run
 

@@ -51,6 +51,11 @@ def test_ogan_trains_on_two_devices(measured):
     assert m["losses"][0] != m["losses"][-1]
 
 
+def test_round_on_two_devices_compiles_once(measured):
+    # The first round starts from NumPy, the next from the arrays the first returned: one program.
+    assert measured["ogan"]["traced_after_first_round"] == 0
+
+
 def test_training_loop_on_two_devices_checkpoints_samples_and_resumes(measured):
     m = measured["ogan_run"]
     assert m["logged_steps"] == [1, 2, 3, 4], m
