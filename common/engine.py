@@ -3,12 +3,17 @@
 Models are written once as pure functions of their state (see `aegan/models.py`): every
 network is called with `stateless_call` and every optimizer is a pure function
 (`common/optimizer.py`). This module supplies what differs between TensorFlow and JAX:
-the gradient of such a function, compiling it into one XLA program, and running a round
-on several devices with the engine's own data parallelism (`DataParallel`).
+the gradient of such a function, compiling it into one XLA program, running a round on
+several devices with the engine's own data parallelism (`DataParallel`), and, under JAX,
+joining the processes of a run over several machines.
 """
+
+import os
 
 import keras
 import numpy as np
+
+from common import UserError
 
 BACKEND = keras.backend.backend()
 
@@ -42,6 +47,26 @@ if BACKEND == "jax":
         """A context that records a trace of what runs inside it (TensorBoard's profile tab)."""
         return jax.profiler.trace(log_dir)
 
+    def _join_processes():
+        keras.distribution.initialize()  # jax.distributed.initialize, from KERAS_DISTRIBUTION_*
+
+    def process_index():
+        """0 for the process that writes the run folder; others train alongside it."""
+        return jax.process_index()
+
+    def process_count():
+        return jax.process_count()
+
+    def check_same_on_every_process(value, message):
+        """UserError(message) on every process unless `value` (a small int32 array) is the same on all."""
+        if jax.process_count() > 1:
+            from jax.experimental import multihost_utils
+
+            try:
+                multihost_utils.assert_equal(value, message)
+            except AssertionError:
+                raise UserError(message) from None
+
     class DataParallel:
         """A round on `count` devices with Keras' `keras.distribution.DataParallel`: the global
         batch is split over the devices, the state is replicated, and XLA partitions the one-device
@@ -60,7 +85,10 @@ if BACKEND == "jax":
 
         def place(self, batches):
             """Batches (rounds, global batch, ...) split over the devices along axis 1."""
-            return jax.device_put(batches, self._sharding(1))
+            # Every process holds the whole global batch and gives its devices their parts.
+            split = self._sharding(1)
+            return jax.tree_util.tree_map(
+                lambda a: jax.make_array_from_callback(a.shape, split, lambda index: a[index]), batches)
 
         def compile_round(self, fn):
             """fn(state, *batches) compiled for the devices: state replicated, batches split.
@@ -129,6 +157,19 @@ elif BACKEND == "tensorflow":
         """A context that records a trace of what runs inside it (TensorBoard's profile tab)."""
         return tf.profiler.experimental.Profile(log_dir)
 
+    def _join_processes():
+        raise UserError("training over several processes (KERAS_DISTRIBUTION_NUM_PROCESSES) is wired "
+                        "for KERAS_BACKEND=jax only; under TensorFlow, train on one machine's devices")
+
+    def process_index():
+        return 0
+
+    def process_count():
+        return 1
+
+    def check_same_on_every_process(value, message):
+        pass  # one process
+
     class DataParallel:
         """A round on `count` devices with `tf.distribute.MirroredStrategy`: each replica runs the
         round on its part of the global batch, gradients are averaged over replicas before every
@@ -182,3 +223,24 @@ elif BACKEND == "tensorflow":
 
 else:
     raise ImportError(f"KERAS_BACKEND={BACKEND!r} is not supported: use tensorflow (default) or jax")
+
+
+def join_launched_processes():
+    """Joins the other processes of a run over several machines when the launcher set
+    KERAS_DISTRIBUTION_NUM_PROCESSES above 1 (with KERAS_DISTRIBUTION_JOB_ADDRESSES and
+    KERAS_DISTRIBUTION_PROCESS_ID: see `keras.distribution.initialize`). Call it before anything
+    runs on a device. Returns the number of processes."""
+    count = os.environ.get("KERAS_DISTRIBUTION_NUM_PROCESSES", "1")
+    if not count.isdigit() or int(count) < 1:
+        raise UserError(f"KERAS_DISTRIBUTION_NUM_PROCESSES must be a whole number of processes, not {count!r}")
+    if int(count) > 1:
+        missing = [n for n in ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_PROCESS_ID")
+                   if not os.environ.get(n)]
+        if missing:
+            raise UserError(f"KERAS_DISTRIBUTION_NUM_PROCESSES={count} also needs {' and '.join(missing)} set")
+        try:
+            _join_processes()
+        except (RuntimeError, ValueError) as e:
+            raise UserError(f"could not join the other {int(count) - 1} process(es) through "
+                            f"{os.environ['KERAS_DISTRIBUTION_JOB_ADDRESSES']}: {str(e).splitlines()[0]}") from None
+    return int(count)

@@ -4,6 +4,7 @@ It knows a model only through its round function (compiled here by `common.engin
 `generate`, optional `encode`, and how many image and z batches a round draws.
 """
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -132,6 +133,19 @@ class Logs:
         self.flush(sync=True)
         if self.tensorboard is not None:
             self.tensorboard.flush()
+
+
+class _NoLogs:
+    """In place of the logs on a process other than the first: only the first writes the run folder."""
+
+    def write(self, row):
+        pass
+
+    def flush(self, sync=False):
+        pass
+
+    def close(self):
+        pass
 
 
 class Inference:
@@ -291,16 +305,22 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
     Ctrl-C or SIGTERM writes a checkpoint and exits; any other error keeps the last finished
     step. A NaN or infinite loss or weight stops the run at the last good state (or, with
     skip_nonfinite, drops that round's update and goes on).
+
+    In a run over several processes (engine.join_launched_processes) every process trains, and
+    only the first writes out_dir; every process reads it to resume.
     """
     import signal
 
-    try:
-        os.makedirs(out_dir, exist_ok=True)
-    except OSError as e:
-        raise RunError(f"cannot use {out_dir} as the run folder: {e.strerror or e}") from None
-    with RunLock(out_dir):
-        for root, _, _ in os.walk(out_dir):
-            checkpoint.remove_stale_temporaries(root)
+    first = engine.process_index() == 0
+    if first:
+        try:
+            os.makedirs(out_dir, exist_ok=True)
+        except OSError as e:
+            raise RunError(f"cannot use {out_dir} as the run folder: {e.strerror or e}") from None
+    with RunLock(out_dir) if first else contextlib.nullcontext():
+        if first:
+            for root, _, _ in os.walk(out_dir):
+                checkpoint.remove_stale_temporaries(root)
         term = None
         try:
             term = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
@@ -332,10 +352,16 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
         print(f"resuming from {path} at step {start_step}")
     elif resume:
         print(f"--resume: no checkpoint in {ckpt_dir}, starting from step 0")
+    engine.check_same_on_every_process(
+        np.array([start_step], np.int32), "the processes would start from different steps: every process "
+        f"must read the same run folder {out_dir} (a filesystem they share) to resume")
 
-    fixed_images, fixed_z = fixed_inputs(out_dir, test_images, model.latent_dim, meta["seed"])
-    logs = Logs(out_dir, _loss_columns(model), start_step)
-    inference = Inference(model)
+    first = engine.process_index() == 0
+    if first:
+        fixed_images, fixed_z = fixed_inputs(out_dir, test_images, model.latent_dim, meta["seed"])
+        logs, inference = Logs(out_dir, _loss_columns(model), start_step), Inference(model)
+    else:
+        logs, verbose = _NoLogs(), 0
     per_round = model.steps_per_round
     first_round = start_step // per_round
     last_round = -(-steps // per_round)
@@ -345,6 +371,8 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
     t0 = time.time()
 
     def save_checkpoint():
+        if not first:
+            return None
         logs.flush(sync=True)  # the log reaches every checkpoint's step
         return checkpoint.save(ckpt_dir, step, state, meta, keep=keep)
 
@@ -371,8 +399,10 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
             if step % checkpoint_every < per_round or r == last_round - 1:
                 save_checkpoint()
                 saved_step = step
-            if step % sample_every < per_round or r == last_round - 1:
-                save_grids(inference, state, out_dir, step, fixed_images, fixed_z, meta["seed"], model.grids)
+            if first and (step % sample_every < per_round or r == last_round - 1):
+                # Over several processes the state spans them all: the grids are drawn from a host copy.
+                on_host = state if engine.process_count() == 1 else engine.to_numpy(state)
+                save_grids(inference, on_host, out_dir, step, fixed_images, fixed_z, meta["seed"], model.grids)
     except KeyboardInterrupt:
         try:
             if step > saved_step:
@@ -380,15 +410,17 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
             logs.close()
         except OSError as error:
             raise _disk_error(error, ckpt_dir) from None
-        print(f"\ninterrupted at step {step}; checkpoint written. Continue with the same "
-              f"command plus --resume.", file=sys.stderr)
+        if first:
+            print(f"\ninterrupted at step {step}; checkpoint written. Continue with the same "
+                  f"command plus --resume.", file=sys.stderr)
         raise SystemExit(130) from None
     except Exception as error:
         # `state` is the last good round's: keep that work before the error surfaces.
         if step > saved_step:
             try:
                 path = save_checkpoint()
-                print(f"\nerror after step {step}; its checkpoint is {path}", file=sys.stderr)
+                if path:
+                    print(f"\nerror after step {step}; its checkpoint is {path}", file=sys.stderr)
             except OSError:
                 pass  # the disk error below says it
         if isinstance(error, OSError):

@@ -77,16 +77,18 @@ def train(cfg, build_model, args, out, default_data):
     """Load the data, build the model with the run's seed, and train it under `out`."""
     import keras
 
-    from common import data
+    from common import data, engine
 
+    processes = engine.join_launched_processes()  # before anything runs on a device
     images, source = load_data(args, cfg.resolution, default_data)
     train_images, test_images = data.split(images)
     keras.utils.set_random_seed(args.seed)
     model = build_model(cfg)
     devices = model.use_devices(args.devices)
+    across = f" in {processes} processes" if processes > 1 else ""
     print(f"{source}: {len(train_images)} training and {len(test_images)} test images at "
           f"{cfg.resolution}x{cfg.resolution}; {type(model).__name__} on {keras.backend.backend()} "
-          f"({devices} device{'s' if devices > 1 else ''}, {cfg.precision}), "
+          f"({devices} device{'s' if devices > 1 else ''}{across}, {cfg.precision}), "
           f"{cfg.steps} steps of batch {cfg.batch_size} -> {out}")
     fit(model, train_images, test_images, out, source=source, seed=args.seed, preset=args.preset,
         center_crop=args.center_crop, resume=args.resume, checkpoint_every=args.checkpoint_every,
@@ -98,11 +100,17 @@ def fit(model, train_images, test_images, out, source, seed, preset, center_crop
         checkpoint_every=1000, sample_every=1000, keep=3, verbose=1, skip_nonfinite=False):
     """Train a built model (seeded by the caller) on its config's schedule, writing under `out`."""
     import dataclasses
+    import zlib
 
     import keras
+    import numpy as np
 
-    from common import data, loop
+    from common import data, engine, loop
 
+    if engine.process_count() > 1:  # each process draws the global batch from its own copy
+        engine.check_same_on_every_process(
+            np.array([len(train_images), *divmod(zlib.crc32(np.ascontiguousarray(train_images)), 1 << 16)], np.int32),
+            "the processes loaded different training images: give every process the same --data")
     cfg = model.cfg
     sampler = data.RoundSampler(train_images, cfg.batch_size, model.images_per_round,
                                 model.latents_per_round, model.latent_dim, seed, cfg.mirror)
