@@ -49,7 +49,7 @@ def _summarise(model, losses):
 
 
 class Logs:
-    """losses.csv, losses.jsonl and (where TensorFlow is installed) TensorBoard events.
+    """losses.csv, losses.jsonl and (where TensorFlow and TensorBoard are installed) TensorBoard events.
 
     Rows are buffered and appended every few seconds, each file's new lines in one write, so
     a killed process leaves whole lines only; `flush(sync=True)` runs before every checkpoint,
@@ -83,6 +83,8 @@ class Logs:
             self._tf = tf
         except ImportError:
             pass
+        except Exception as error:
+            self._tensorboard_failed(error)
 
     def _csv_step(self, i, line):
         """A data row's step; -1 for the header; None for a line that is not a whole row."""
@@ -123,16 +125,29 @@ class Logs:
             finally:
                 os.close(fd)
         if self.tensorboard is not None and rows:
-            with self.tensorboard.as_default(), self._tf.device("/cpu:0"):
-                for row in rows:
-                    for k, v in row.items():
-                        if k != "step":
-                            self._tf.summary.scalar(k, v, step=row["step"])
+            try:
+                with self.tensorboard.as_default(), self._tf.device("/cpu:0"):
+                    for row in rows:
+                        for k, v in row.items():
+                            if k != "step":
+                                self._tf.summary.scalar(k, v, step=row["step"])
+            except Exception as error:
+                self._tensorboard_failed(error)
+
+    def _tensorboard_failed(self, error):
+        """TensorBoard events are a convenience: without them the CSV and JSONL logs go on."""
+        self.tensorboard = None
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        print(f"warning: TensorBoard events cannot be written ({type(error).__name__}: {first_line}); "
+              "losses.csv and losses.jsonl go on", file=sys.stderr)
 
     def close(self):
         self.flush(sync=True)
         if self.tensorboard is not None:
-            self.tensorboard.flush()
+            try:
+                self.tensorboard.flush()
+            except Exception as error:
+                self._tensorboard_failed(error)
 
 
 class _NoLogs:

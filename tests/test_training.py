@@ -254,3 +254,24 @@ def test_sigterm_writes_a_checkpoint(tmp_path):
     assert proc.returncode == 130 and "--resume" in err
     _, meta, _ = checkpoint.load_latest(str(out / "checkpoints"))
     assert meta["step"] >= 8 and not (out / ".lock").exists()
+
+
+@pytest.mark.parametrize("broken", ["scalar", "create_file_writer"])
+def test_logs_go_on_when_tensorboard_cannot_be_written(tmp_path, monkeypatch, capsys, broken):
+    tf = pytest.importorskip("tensorflow")
+
+    def fail(*args, **kwargs):  # what TF 2.21 raises when the tensorboard package is missing
+        raise RuntimeError("TensorBoard is not installed, missing implementation for tf.summary.scalar")
+
+    monkeypatch.setattr(tf.summary, broken, fail)
+    logs = loop.Logs(str(tmp_path), ["loss"], resume_step=0)
+    for step in (4, 8, 12):
+        logs.write({"step": step, "loss": 0.5, "seconds": 1.0})
+        logs.flush()
+    logs.close()
+    err = capsys.readouterr().err
+    assert err.count("warning: TensorBoard events cannot be written") == 1, err
+    assert "losses.csv and losses.jsonl go on" in err
+    assert [r["step"] for r in _rows(tmp_path)] == [4, 8, 12]
+    with open(tmp_path / "losses.csv") as f:
+        assert len(f.readlines()) == 4
