@@ -15,10 +15,10 @@ import numpy as np
 from keras.utils import Progbar
 
 from common import UserError, checkpoint, engine, images
-from common.data import to_float, to_uint8
+from common.data import to_uint8
+from common.inference import Inference
 
 FIXED_COUNT = 400  # fixed test images and fixed z, saved once per run
-INFERENCE_BATCH = 100
 # Rounds a run must have in all (not left: a resumed run computes as an unbroken one) for its
 # round to be compiled as one program. Measured on the
 # 2-core CPU (benchmarks/train_step.py --fuse yes|no): the fused AEGAN round at the small
@@ -161,44 +161,6 @@ class _NoLogs:
 
     def close(self):
         pass
-
-
-class Inference:
-    """Compiled sampling and encoding in fixed-size chunks (one compilation each)."""
-
-    def __init__(self, model):
-        self.model = model
-        self._generate = model.compiled("generate", model.generate)
-        self.can_encode = "encoder" in model.network_names
-        self._encode = model.compiled("encode", model.encode) if self.can_encode else None
-
-    def _chunked(self, fn, state, x):
-        out = []
-        for i in range(0, len(x), INFERENCE_BATCH):
-            chunk = x[i:i + INFERENCE_BATCH]
-            pad = INFERENCE_BATCH - len(chunk)
-            if pad:
-                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
-            out.append(np.asarray(fn(state, chunk))[:INFERENCE_BATCH - pad])
-        return np.concatenate(out)
-
-    def generate(self, state, z):
-        return self._chunked(self._generate, state, np.asarray(z, np.float32))
-
-    def encode(self, state, x):
-        return self._chunked(self._encode, state, np.asarray(x, np.float32))
-
-    def reconstruct(self, state, real):
-        """uint8 images -> (uint8 reconstructions G(E(x)), codes E(x))."""
-        codes = self.encode(state, to_float(real))
-        return to_uint8(self.generate(state, codes)), codes
-
-    def interpolate(self, state, starts, ends, points):
-        """uint8 images a and b -> uint8 (N, points, H, W, 3): the codes from E(a) to E(b),
-        both ends included, decoded."""
-        codes = images.interpolate(self.encode(state, to_float(starts)), self.encode(state, to_float(ends)), points)
-        decoded = to_uint8(self.generate(state, codes.reshape(-1, codes.shape[-1])))
-        return decoded.reshape(points, len(starts), *decoded.shape[1:]).transpose(1, 0, 2, 3, 4)
 
 
 def fixed_inputs(out_dir, test_images, latent_dim, seed):

@@ -187,8 +187,10 @@ class Inception:
     def features(self, images):
         from keras import ops
 
+        from tqdm.auto import tqdm
+
         out = []
-        for i in range(0, len(images), self.batch):
+        for i in tqdm(range(0, len(images), self.batch), desc="InceptionV3 features", unit="batch", leave=False):
             x = np.asarray(images[i:i + self.batch], np.float32) / 127.5 - 1.0  # Inception's scaling
             x = ops.image.resize(x, (299, 299), interpolation="bilinear")
             out.append(np.asarray(self.model(x, training=False)))

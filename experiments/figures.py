@@ -41,11 +41,11 @@ def caption(image, text):
 
 class Figures:
     def __init__(self, run, out):
-        from common import loop
+        from common.inference import Inference
 
         self.run = run
         self.model, self.state, self.meta = _setup.load_run(run)
-        self.inference = loop.Inference(self.model)
+        self.inference = Inference(self.model)
         with np.load(os.path.join(run, "fixed.npz")) as f:
             self.images, self.z = f["images"], f["z"]
         self.layout = self.model.grids

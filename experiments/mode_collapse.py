@@ -57,9 +57,10 @@ def verdict(row, reference):
 def evaluate_run(model, state, run_dir, points, test, reference, seed):
     import numpy as np
 
-    from common import evaluation, loop, metrics, mixtures
+    from common import evaluation, metrics, mixtures
+    from common.inference import Inference
 
-    inference = loop.Inference(model)
+    inference = Inference(model)
     if points:
         samples = inference.generate(state, evaluation.latents(SAMPLES, model.latent_dim, seed))
         np.save(os.path.join(run_dir, "samples.npy"), samples)
@@ -181,27 +182,30 @@ def main(argv=None):
 
     import keras
 
+    from tqdm.auto import tqdm
+
     rows = []
-    for name in names:
-        for seed in range(args.seeds):
-            cfg, builder = configs[name]
-            run_dir = os.path.join(args.out, f"{name}-seed{seed}")
-            keras.utils.set_random_seed(seed)
-            model = builder(cfg)
-            latest = checkpoint.load_latest(os.path.join(run_dir, "checkpoints"))
-            if latest and latest[1]["step"] >= cfg.steps:
-                state = checkpoint.unflatten(latest[2], model.initial_state())
-                print(f"{run_dir}: finished at step {latest[1]['step']}, evaluating")
-            else:
-                print(f"{run_dir}: training {name}, seed {seed}, {cfg.steps} steps")
-                state, _ = _setup.fit(model, train, test, run_dir, source=source, seed=seed,
-                                      preset="2d" if points else args.preset, resume=latest is not None,
-                                      checkpoint_every=max(cfg.steps // 4, 1), sample_every=cfg.steps)
-            row = {"model": name, "seed": seed, "step": cfg.steps,
-                   **evaluate_run(model, state, run_dir, points, test, reference, seed)}
-            row["collapsed"] = bool(verdict(row, ref_figures))
-            rows.append(row)
-            print(json.dumps(row))
+    runs = tqdm([(name, seed) for name in names for seed in range(args.seeds)], desc="runs", unit="run")
+    for name, seed in runs:
+        runs.set_postfix_str(f"{name} seed {seed}")
+        cfg, builder = configs[name]
+        run_dir = os.path.join(args.out, f"{name}-seed{seed}")
+        keras.utils.set_random_seed(seed)
+        model = builder(cfg)
+        latest = checkpoint.load_latest(os.path.join(run_dir, "checkpoints"))
+        if latest and latest[1]["step"] >= cfg.steps:
+            state = checkpoint.unflatten(latest[2], model.initial_state())
+            tqdm.write(f"{run_dir}: finished at step {latest[1]['step']}, evaluating")
+        else:
+            tqdm.write(f"{run_dir}: training {name}, seed {seed}, {cfg.steps} steps")
+            state, _ = _setup.fit(model, train, test, run_dir, source=source, seed=seed,
+                                  preset="2d" if points else args.preset, resume=latest is not None,
+                                  checkpoint_every=max(cfg.steps // 4, 1), sample_every=cfg.steps)
+        row = {"model": name, "seed": seed, "step": cfg.steps,
+               **evaluate_run(model, state, run_dir, points, test, reference, seed)}
+        row["collapsed"] = bool(verdict(row, ref_figures))
+        rows.append(row)
+        tqdm.write(json.dumps(row))
     summary = summarise(rows)
     write_report(args.out, rows, summary, ref_figures, title)
     print(open(os.path.join(args.out, "mode_collapse.md")).read())

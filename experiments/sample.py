@@ -36,10 +36,11 @@ def main(argv=None):
         raise UserError(f"--out must name a .npz file, not {args.out}")
     import numpy as np
 
-    from common import checkpoint, data, evaluation, loop
+    from common import checkpoint, data, evaluation
+    from common.inference import Inference
 
     model, state, meta = _setup.load_run(args.run)
-    inference = loop.Inference(model)
+    inference = Inference(model)
     info = {"run": os.path.abspath(args.run), "checkpoint": meta["checkpoint"], "step": meta["step"],
             "model": meta.get("model"), "seed": args.seed, "data": meta.get("data"),
             "center_crop": meta.get("center_crop", False)}
