@@ -54,6 +54,26 @@ def unflatten(flat, template, prefix=""):
     return a.astype(np.asarray(template).dtype, copy=False)
 
 
+def weights_of(state, networks):
+    """The part of a state that these networks sample and encode with: their weights, BatchNorm
+    statistics and noise seeds, and their weight averages; no optimizer slots."""
+    part = {key: {n: state[key][n] for n in networks} for key in ("params", "buffers")}
+    if "ema" in state:
+        part["ema"] = {decay: {n: average[n] for n in networks} for decay, average in state["ema"].items()}
+    return part
+
+
+def restore_weights(flat, template, networks):
+    """A whole state, like `template`, with these networks' part (weights_of) read from `flat`;
+    the rest (other networks, optimizer slots) keeps the template's fresh values."""
+    part = unflatten(flat, weights_of(template, networks))
+    state = {**template, "params": {**template["params"], **part["params"]},
+             "buffers": {**template["buffers"], **part["buffers"]}}
+    if "ema" in part:
+        state["ema"] = {decay: {**template["ema"][decay], **average} for decay, average in part["ema"].items()}
+    return state
+
+
 def write_atomic(path, write):
     """write(file) into a temporary file, fsync, then rename onto path (and fsync the folder,
     so the rename too survives a power cut): path is the old file or the whole new one."""

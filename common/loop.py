@@ -321,6 +321,10 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
                        f"add --resume to continue it, or choose another --out")
     if resume and latest:
         path, ckpt_meta, flat = latest
+        if ckpt_meta.get("weights_only"):
+            raise RunError(f"{path} holds weights only ({' and '.join(ckpt_meta['weights_only'])}; no "
+                           "discriminator or optimizer state): it samples and encodes, but cannot be resumed. "
+                           "Train a new run with another --out")
         defaults = ({f.name: f.default for f in dataclasses.fields(model.cfg)}
                     if dataclasses.is_dataclass(model.cfg) else {})
         check_resumable(ckpt_meta, {k: v for k, v in meta["config"].items() if k != "steps"}, defaults)

@@ -154,5 +154,8 @@ def load_run(run_dir):
         raise UserError(f"no checkpoint in {ckpt_dir}: is {run_dir} a training run's folder?")
     path, meta, flat = latest
     model = model_from_config(meta["config"])
-    state = checkpoint.unflatten(flat, model.initial_state())
+    if meta.get("weights_only"):  # experiments/export_weights.py: the sampling networks alone
+        state = checkpoint.restore_weights(flat, model.initial_state(), meta["weights_only"])
+    else:
+        state = checkpoint.unflatten(flat, model.initial_state())
     return model, state, {**meta, "checkpoint": path}

@@ -75,3 +75,27 @@ def test_figures_regenerate_from_checkpoints(run, tmp_path):
     width, height = Image.open(out / "samples.png").size
     assert width == 9 * 33 + 1 and height > width
     assert Image.open(out / "interpolations.png").size[0] == 12 * 33 + 1
+
+
+def test_exported_weights_sample_and_encode_as_the_run_and_refuse_resume(run, tmp_path):
+    shared = tmp_path / "shared"
+    _script("export_weights.py", "--run", str(run), "--out", str(shared))
+    with np.load(shared / "checkpoints" / "ckpt-000000002.npz") as f:
+        kept = {k.split("/")[0] for k in f.files} | {k.split("/")[2] for k in f.files if k.startswith("ema/")}
+        assert not any(k.startswith("optimizers/") or "discriminator" in k for k in f.files)
+    assert kept == {"params", "buffers", "ema", "meta", "generator", "encoder"}
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(folder / "a.png")
+    for source in (run, shared):
+        _script("sample.py", "--run", str(source), "--n", "20", "--out", str(tmp_path / f"{source.name}-s.npz"))
+        _script("sample.py", "--run", str(source), "--encode", str(folder), "--out", str(tmp_path / f"{source.name}-e.npz"))
+    for kind in ("s", "e"):
+        with np.load(tmp_path / f"ogan-{kind}.npz") as a, np.load(tmp_path / f"shared-{kind}.npz") as b:
+            for key in ("images", "reconstructions", "codes"):
+                if key in a:
+                    np.testing.assert_array_equal(a[key], b[key])
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "ogan_celeba.py"), "--preset", "tiny",
+                             "--steps", "4", "--out", str(shared), "--resume"],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 2 and "holds weights only" in result.stderr and "Traceback" not in result.stderr
