@@ -2,12 +2,12 @@
 
 A round is 4 of the authors' "steps". Its fakes are made once, in inference mode, at the
 start (the authors' `predict`); then come 4 discriminator updates and 4 generator-side
-updates, each its own optimizer step. Every piece is a pure function of `state`, a dict of
-arrays, compiled once by `common.engine` (XLA on TF and JAX) and called with the device
-arrays the previous piece returned: nothing goes back to the host inside a round.
-(One program for the whole round needs a loop over the 4 updates, and XLA's CPU backend
-runs convolutions inside a loop body far off its fast path: a G+E update took 3.8 s on
-its own and over 290 s as a one-iteration loop on the 2-core CI machine.)
+updates, each its own optimizer step, as pure functions of `state`, a dict of arrays.
+Runs of at least `loop.FUSE_MIN_ROUNDS` rounds compile the whole round, its 12 updates
+unrolled (XLA:CPU runs convolutions inside a loop body far off its fast path), as one
+program: one call per round (`PureModel.train_round`). Shorter runs compile each kind of
+update once and call them in turn, passing device arrays: slower per round, but about 3x
+quicker to compile. Both compute the same round (tests/test_training.py).
 """
 
 import numpy as np
