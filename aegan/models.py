@@ -39,7 +39,7 @@ class RoundModel(PureModel):
             logits, state = self.call(state, network, batch, training=True)
             return [losses.adversarial_loss(logits, label)], state
 
-        labels = [np.asarray(label, np.float32) for label in (c.real_label, c.fake_label) * 2]
+        labels = [np.asarray(label, self.io_dtype) for label in (c.real_label, c.fake_label) * 2]
         return self.repeated_update(state, network, loss, list(zip(batches, labels)))
 
 def _split(batch, parts):

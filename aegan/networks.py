@@ -3,16 +3,19 @@
 The discriminators return logits: the authors' Keras 2 binary cross-entropy read the logit
 behind their final sigmoid, so computing the loss from logits is the same arithmetic.
 
-Each network's output layer computes in float32 (`dtype="float32"`), so that under a mixed
-precision policy (`precision` in the config) outputs and losses stay float32.
+Each network's inputs and output layer take the policy's variable dtype (`io_dtype`): float32
+under a mixed precision policy (`precision` in the config), so outputs and losses stay float32,
+and float64 in a float64 run.
 """
 
 import math
 
 import keras
+import numpy as np
 from keras import layers
 
 from common import mlp
+from common.model import io_dtype
 
 GENERATOR_CHANNELS = (256, 128, 128, 64, 64)
 ENCODER_CHANNELS = (64, 64, 128, 128, 128, 256)
@@ -23,6 +26,12 @@ def _normal():
     # A fresh initializer per layer: the authors shared one instance, which under current
     # TF gives same-shaped layers identical weights (REFERENCE.md).
     return keras.initializers.RandomNormal(0.0, 0.02)
+
+
+def _leaky_relu(slope):
+    # The slope as TensorFlow's LeakyRelu kernel, which the authors ran, holds it: a float32
+    # attribute, in float64 too. (Under JAX a float64 run would otherwise use 0.02 exactly.)
+    return layers.LeakyReLU(negative_slope=float(np.float32(slope)))
 
 
 def _channels(n, width):
@@ -36,10 +45,10 @@ def _halvings(resolution):
 
 def build_generator(cfg):
     """G: z -> image in [-1, 1]. A 4x4 main path plus a side branch of z fed to every block."""
-    z = keras.Input((cfg.latent_dim,), name="z")
+    z = keras.Input((cfg.latent_dim,), name="z", dtype=io_dtype())
     if cfg.architecture == "mlp":
         h = mlp.hidden_layers(z, cfg.hidden_units, layers.ReLU)
-        return keras.Model(z, layers.Dense(mlp.POINT_DIM, name="to_point", dtype="float32")(h), name="generator")
+        return keras.Model(z, layers.Dense(mlp.POINT_DIM, name="to_point", dtype=io_dtype())(h), name="generator")
     seed = _channels(SEED_CHANNELS, cfg.width)
     main = layers.Dense(4 * 4 * seed, kernel_initializer=_normal(), name="main_dense")(z)
     main = layers.LayerNormalization(epsilon=1e-3, name="main_norm")(main)
@@ -58,7 +67,7 @@ def build_generator(cfg):
         main = layers.ReLU()(h)
     h = layers.Concatenate()([main, side])
     image = layers.Conv2D(3, 4, padding="same", activation="tanh",
-                          kernel_initializer=_normal(), name="to_image", dtype="float32")(h)
+                          kernel_initializer=_normal(), name="to_image", dtype=io_dtype())(h)
     return keras.Model(z, image, name="generator")
 
 
@@ -78,43 +87,43 @@ def _conv_stack(x, cfg, kernel, activation):
 def build_encoder(cfg):
     """E: image -> z, linear output."""
     if cfg.architecture == "mlp":
-        x = keras.Input((mlp.POINT_DIM,), name="point")
+        x = keras.Input((mlp.POINT_DIM,), name="point", dtype=io_dtype())
         h = mlp.hidden_layers(x, cfg.hidden_units, layers.ReLU)
-        return keras.Model(x, layers.Dense(cfg.latent_dim, name="to_latent", dtype="float32")(h), name="encoder")
-    x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image")
+        return keras.Model(x, layers.Dense(cfg.latent_dim, name="to_latent", dtype=io_dtype())(h), name="encoder")
+    x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image", dtype=io_dtype())
     h = layers.GaussianNoise(cfg.input_noise)(x)
     h = _conv_stack(h, cfg, kernel=4, activation=layers.ReLU)
-    z = layers.Dense(cfg.latent_dim, kernel_initializer=_normal(), name="to_latent", dtype="float32")(h)
+    z = layers.Dense(cfg.latent_dim, kernel_initializer=_normal(), name="to_latent", dtype=io_dtype())(h)
     return keras.Model(x, z, name="encoder")
 
 
 def build_image_discriminator(cfg):
     """Dx: image -> logit of 'real'."""
     if cfg.architecture == "mlp":
-        x = keras.Input((mlp.POINT_DIM,), name="point")
+        x = keras.Input((mlp.POINT_DIM,), name="point", dtype=io_dtype())
         h = mlp.hidden_layers(x, cfg.hidden_units, lambda: layers.LeakyReLU(negative_slope=0.2))
-        return keras.Model(x, layers.Dense(1, name="to_logit", dtype="float32")(h), name="discriminator_image")
-    x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image")
+        return keras.Model(x, layers.Dense(1, name="to_logit", dtype=io_dtype())(h), name="discriminator_image")
+    x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image", dtype=io_dtype())
     h = layers.GaussianNoise(cfg.input_noise)(x)
     h = _conv_stack(h, cfg, kernel=3,
-                    activation=lambda: layers.LeakyReLU(negative_slope=cfg.leaky_slope))
-    logit = layers.Dense(1, kernel_initializer=_normal(), name="to_logit", dtype="float32")(h)
+                    activation=lambda: _leaky_relu(cfg.leaky_slope))
+    logit = layers.Dense(1, kernel_initializer=_normal(), name="to_logit", dtype=io_dtype())(h)
     return keras.Model(x, logit, name="discriminator_image")
 
 
 def build_latent_discriminator(cfg):
     """Dz: z -> logit of 'drawn from N(0, I)'. Densely connected: each block sees all before it."""
-    z = keras.Input((cfg.latent_dim,), name="z")
+    z = keras.Input((cfg.latent_dim,), name="z", dtype=io_dtype())
     features = layers.GaussianNoise(cfg.input_noise)(z)
     for i in range(cfg.latent_blocks):
         h = layers.Dense(cfg.latent_block_units, name=f"block{i}_dense")(features)
         h = layers.GaussianDropout(cfg.dropout_rate)(h)
         h = layers.LayerNormalization(epsilon=1e-3, name=f"block{i}_norm")(h)
-        h = layers.LeakyReLU(negative_slope=cfg.leaky_slope)(h)
+        h = _leaky_relu(cfg.leaky_slope)(h)
         features = layers.Concatenate()([features, h])
     h = layers.Dense(128, name="head_dense")(features)
-    h = layers.LeakyReLU(negative_slope=cfg.leaky_slope)(h)
-    logit = layers.Dense(1, name="to_logit", dtype="float32")(h)
+    h = _leaky_relu(cfg.leaky_slope)(h)
+    logit = layers.Dense(1, name="to_logit", dtype=io_dtype())(h)
     return keras.Model(z, logit, name="discriminator_latent")
 
 

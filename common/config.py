@@ -10,7 +10,7 @@ class ConfigError(UserError, ValueError):
 
 
 # float32, or Keras' mixed policies: float32 weights, bfloat16/float16 arithmetic in the layers.
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "float64")
 
 
 def require(ok, message):

@@ -35,6 +35,19 @@ if BACKEND == "jax":
         """Arrays copied to the default device (ahead of the step that needs them)."""
         return jax.device_put(tree)
 
+    def enable_float64():
+        """JAX computes in float64 only with x64 switched on (process-wide; float32 arrays stay float32).
+
+        Keras' type promotion also caps every result at 32 bits under JAX, as JAX does without
+        x64: `result_type("float64", "float32")` is float32 there, which put LayerNormalization
+        (it computes in result_type(x.dtype, "float32")) in float32. With x64 on, the cap is
+        lifted for float64.
+        """
+        from keras.src.backend.common import dtypes
+
+        jax.config.update("jax_enable_x64", True)
+        dtypes.BIT64_TO_BIT32_DTYPE["float64"] = "float64"
+
     def program_flops(fn, *args):
         """XLA's count of the floating-point operations of fn(*args) as one program."""
         cost = jax.jit(fn).lower(*args).cost_analysis()
@@ -145,6 +158,9 @@ elif BACKEND == "tensorflow":
     def to_device(tree):
         """Arrays copied to the default device (ahead of the step that needs them)."""
         return tf.nest.map_structure(tf.identity, tree)
+
+    def enable_float64():
+        """Nothing to do: TensorFlow computes in float64 wherever the arrays are float64."""
 
     def program_flops(fn, *args):
         """None: TensorFlow does not expose XLA's cost analysis (the benchmark counts instead)."""

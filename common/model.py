@@ -38,8 +38,11 @@ class PureModel:
         self.cfg = cfg
         self.ema_decays = tuple(getattr(cfg, "ema_decays", ()))
         self.precision = getattr(cfg, "precision", "float32")
+        if self.precision == "float64":
+            engine.enable_float64()
         with dtype_policy(self.precision):
             self.nets = self.build_networks(cfg)
+            self.io_dtype = io_dtype()
         self.loss_scale = LossScale() if self.precision == "mixed_float16" else None
         self._compiled = {}
         self.data_parallel = None  # set by use_devices
@@ -76,6 +79,8 @@ class PureModel:
     def place_batches(self, batches):
         """A round's batches copied to the device(s) that will use them (the loader's thread calls
         this, so the copy overlaps the step before)."""
+        if self.io_dtype == "float64":  # the sampler draws float32
+            batches = keras.tree.map_structure(lambda a: np.asarray(a, np.float64), batches)
         return self.data_parallel.place(batches) if self.data_parallel else engine.to_device(batches)
 
     @property
@@ -150,7 +155,7 @@ class PureModel:
                               **{n: [d * a + (1 - d) * p for a, p in zip(state["ema"][_ema_key(d)][n], params[n])]
                                  for n in names}}
                 for d in self.ema_decays}}
-        return state, ops.stack([ops.cast(v, "float32") for v in values])
+        return state, ops.stack([ops.cast(v, self.io_dtype) for v in values])
 
     def compiled(self, name, fn):
         """fn compiled once per model: a round calls each kind of update several times.
@@ -229,6 +234,13 @@ def dtype_policy(name):
         yield
     finally:
         keras.config.set_dtype_policy(before)
+
+
+def io_dtype():
+    """The dtype of a network's inputs and output layer, and so of its losses: the current
+    policy's variable dtype (float32 under the mixed policies, float64 under float64). A
+    functional model converts what it is given to its inputs' dtype."""
+    return keras.config.dtype_policy().variable_dtype
 
 
 def all_finite(state):

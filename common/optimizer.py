@@ -21,15 +21,20 @@ class Adam:
     clipnorm: float | None = None  # each gradient tensor clipped to this norm, as Keras 2 and 3
 
     def init(self, params):
-        return {"step": np.zeros((), "float32"),
+        return {"step": _step_counter(params),
                 "m": [np.zeros_like(p) for p in params],
                 "v": [np.zeros_like(p) for p in params]}
 
     def apply(self, slots, grads, params):
         """Returns (new params, new slots)."""
         step = slots["step"] + 1.0
-        alpha = (self.learning_rate * ops.sqrt(1.0 - ops.power(self.beta_2, step))
-                 / (1.0 - ops.power(self.beta_1, step)))
+        # The bias correction takes the betas rounded to float32, as the authors' Adam (tf_keras)
+        # does in any precision: its `tf.cast(self.beta_2, variable.dtype)` turns the Python
+        # float into a float32 tensor first. In float64, 0.999 exact would change every first
+        # step by 6.4e-6 of its size. The moments' (1 - beta) stay exact, as there.
+        beta_1, beta_2 = np.float32(self.beta_1), np.float32(self.beta_2)
+        alpha = (self.learning_rate * ops.sqrt(1.0 - ops.power(beta_2, step))
+                 / (1.0 - ops.power(beta_1, step)))
         new_params, new_m, new_v = [], [], []
         for p, g, m, v in zip(params, grads, slots["m"], slots["v"]):
             g = ops.cast(g, p.dtype)
@@ -50,7 +55,7 @@ class RMSprop:
     epsilon: float = 1e-7
 
     def init(self, params):
-        return {"step": np.zeros((), "float32"), "v": [np.zeros_like(p) for p in params]}
+        return {"step": _step_counter(params), "v": [np.zeros_like(p) for p in params]}
 
     def apply(self, slots, grads, params):
         """Returns (new params, new slots)."""
@@ -92,6 +97,11 @@ class LossScale:
 def every_finite(arrays):
     """True when every element of every array is finite."""
     return ops.all(ops.stack([ops.all(ops.isfinite(a)) for a in arrays]))
+
+
+def _step_counter(params):
+    # In the weights' float dtype: Adam's bias correction is computed from it.
+    return np.zeros((), np.asarray(params[0]).dtype if params else "float32")
 
 
 def _clip_by_norm(g, clip):

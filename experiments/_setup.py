@@ -32,7 +32,8 @@ def add_run_flags(p):
                    help="drop an update whose loss or weights turn NaN or infinite, and go on "
                         "(default: stop at the last good state)")
     p.add_argument("--precision", help="float32 (default), mixed_bfloat16 or mixed_float16 (layers compute "
-                                        "in 16 bits; weights and losses stay float32)")
+                                        "in 16 bits; weights and losses stay float32), or float64 (everything "
+                                        "in float64, for debugging numerics; slow)")
     p.add_argument("--devices", type=int, help="devices to train on, the batch split over them "
                                                "(default: all, or as many as divide the batch size)")
     p.add_argument("--cache-dir", default=os.path.join(ROOT, "results", "cache"))

@@ -3,14 +3,16 @@
 Channels double from 64 per stride-2 block down to 4x4 (64 ... 1024 at 128x128, i.e. at
 most 8 x resolution), and halve again going up in G.
 
-Each network's output layer computes in float32 (`dtype="float32"`), so that under a mixed
-precision policy (`precision` in the config) outputs and losses stay float32.
+Each network's inputs and output layer take the policy's variable dtype (`io_dtype`): float32
+under a mixed precision policy (`precision` in the config), so outputs and losses stay float32,
+and float64 in a float64 run.
 """
 
 import keras
 from keras import layers
 
 from common import mlp
+from common.model import io_dtype
 
 
 def _normal():
@@ -24,10 +26,10 @@ def _channels(cfg):
 def build_encoder(cfg):
     """E: image -> R^z_dim. Its mean over dimensions is the discriminator's score (eq. 8)."""
     if cfg.architecture == "mlp":
-        x = keras.Input((mlp.POINT_DIM,), name="point")
+        x = keras.Input((mlp.POINT_DIM,), name="point", dtype=io_dtype())
         h = mlp.hidden_layers(x, cfg.hidden_units, lambda: layers.LeakyReLU(negative_slope=cfg.leaky_slope))
-        return keras.Model(x, layers.Dense(cfg.z_dim, name="to_latent", dtype="float32")(h), name="encoder")
-    x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image")
+        return keras.Model(x, layers.Dense(cfg.z_dim, name="to_latent", dtype=io_dtype())(h), name="encoder")
+    x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image", dtype=io_dtype())
     h = x
     for i, channels in enumerate(_channels(cfg)):
         h = layers.Conv2D(channels, cfg.kernel_size, strides=2, padding="same",
@@ -35,14 +37,14 @@ def build_encoder(cfg):
         if i > 0:  # no BatchNorm on the first block (DCGAN)
             h = layers.BatchNormalization(name=f"block{i}_norm")(h)
         h = layers.LeakyReLU(negative_slope=cfg.leaky_slope)(h)
-    z = layers.Dense(cfg.z_dim, kernel_initializer=_normal(), name="to_latent", dtype="float32")(layers.Flatten()(h))
+    z = layers.Dense(cfg.z_dim, kernel_initializer=_normal(), name="to_latent", dtype=io_dtype())(layers.Flatten()(h))
     return keras.Model(x, z, name="encoder")
 
 
 def build_head(cfg):
     """T of eq. 5: a separate score D(x) = T(E(x)), the option in place of avg(E(x))."""
-    codes = keras.Input((cfg.z_dim,), name="codes")
-    return keras.Model(codes, layers.Dense(1, kernel_initializer=_normal(), name="score", dtype="float32")(codes),
+    codes = keras.Input((cfg.z_dim,), name="codes", dtype=io_dtype())
+    return keras.Model(codes, layers.Dense(1, kernel_initializer=_normal(), name="score", dtype=io_dtype())(codes),
                        name="head")
 
 
@@ -63,11 +65,11 @@ def _normalise(h, z, cfg, name):
 def build_generator(cfg):
     """G: z -> image in [-1, 1]."""
     if cfg.architecture == "mlp":
-        z = keras.Input((cfg.z_dim,), name="z")
+        z = keras.Input((cfg.z_dim,), name="z", dtype=io_dtype())
         h = mlp.hidden_layers(z, cfg.hidden_units, layers.ReLU)
-        return keras.Model(z, layers.Dense(mlp.POINT_DIM, name="to_point", dtype="float32")(h), name="generator")
+        return keras.Model(z, layers.Dense(mlp.POINT_DIM, name="to_point", dtype=io_dtype())(h), name="generator")
     channels = _channels(cfg)[::-1]
-    z = keras.Input((cfg.z_dim,), name="z")
+    z = keras.Input((cfg.z_dim,), name="z", dtype=io_dtype())
     h = layers.Dense(4 * 4 * channels[0], kernel_initializer=_normal(), name="from_latent")(z)
     h = layers.Reshape((4, 4, channels[0]))(h)
     h = layers.ReLU()(_normalise(h, z, cfg, "from_latent_norm"))
@@ -76,5 +78,5 @@ def build_generator(cfg):
                                    kernel_initializer=_normal(), name=f"block{i}_deconv")(h)
         h = layers.ReLU()(_normalise(h, z, cfg, f"block{i}_norm"))
     image = layers.Conv2DTranspose(3, cfg.kernel_size, strides=2, padding="same", activation="tanh",
-                                   kernel_initializer=_normal(), name="to_image", dtype="float32")(h)
+                                   kernel_initializer=_normal(), name="to_image", dtype=io_dtype())(h)
     return keras.Model(z, image, name="generator")

@@ -89,3 +89,27 @@ def test_bfloat16_training_tracks_float32(name):
         assert all(p.dtype == np.float32 for ps in engine.to_numpy(state["params"]).values() for p in ps)
         runs[precision] = np.array(history)
     np.testing.assert_allclose(runs["mixed_bfloat16"], runs["float32"], rtol=0.1, atol=0.05)
+
+
+@pytest.mark.parametrize("script", ["aegan_anime.py", "ogan_celeba.py"])
+def test_float64_trains_in_float64_throughout(script, tmp_path):
+    # A process of its own: JAX's float64 switch is process-wide.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    out = tmp_path / "run"
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", script), "--preset", "tiny",
+                             "--steps", "8", "--precision", "float64", "--out", str(out),
+                             "--cache-dir", str(tmp_path / "cache")],
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with np.load(out / "checkpoints" / "ckpt-000000008.npz") as f:
+        floats = {k: f[k].dtype for k in f.files if f[k].dtype.kind == "f"}
+        assert json.loads(str(f["meta"]))["config"]["precision"] == "float64"
+    assert floats and set(floats.values()) == {np.dtype("float64")}, floats  # weights, slots, BatchNorm statistics
+    with open(out / "losses.jsonl") as f:
+        assert len(f.readlines()) == (2 if script == "aegan_anime.py" else 8)
