@@ -35,7 +35,7 @@ def main(fixture, out):
     model.xla_on_cpu = False
     order = {n: load_into(model.nets[n], os.path.join(fixture, f)) for n, f in FILES.items()}
     state = model.initial_state()
-    dtypes = {str(a.dtype) for group in ("params", "optimizers") for a in engine_leaves(state[group])}
+    dtypes = {str(np.asarray(a).dtype) for group in ("params", "optimizers") for a in keras.tree.flatten(state[group])}
     with np.load(os.path.join(fixture, "round_inputs.npz")) as inputs:
         images = np.stack([inputs[k] for k in IMAGE_DRAWS]).astype(np.float64)
         latents = np.stack([inputs[k] for k in LATENT_DRAWS]).astype(np.float64)
@@ -58,10 +58,6 @@ def main(fixture, out):
               "updates": [float(u) if np.ndim(u) == 0 else [float(v) for v in u] for u in updates], "weights_after": weights}
     with open(out, "w") as f:
         json.dump(result, f)
-
-
-def engine_leaves(tree):
-    return [np.asarray(a) for a in keras.tree.flatten(tree)]
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import pytest
 from conftest import SHARED
+from float64_replay import IMAGE_DRAWS, LATENT_DRAWS  # which recorded draw plays which role
 
 from aegan.authors import FILES, load_into
 from aegan.config import make_config
@@ -23,10 +24,6 @@ from common import engine
 FIXTURE = os.path.join(SHARED, "fixtures", "aegan-authors-round")
 pytestmark = pytest.mark.skipif(not os.path.isdir(FIXTURE),
                                 reason=f"the authors' recorded round is not here ({FIXTURE})")
-
-# Which recorded draw plays which role in our round (fixture README).
-IMAGE_DRAWS = ["00_data", "01_data", "03_data", "06_data", "08_data", "10_data", "12_data", "14_data"]
-LATENT_DRAWS = ["02_noise", "04_noise", "05_noise", "07_noise", "09_noise", "11_noise", "13_noise", "15_noise"]
 
 
 @pytest.fixture(scope="module")
