@@ -206,14 +206,19 @@ class RoundSampler:
             start, count = start + len(take), count - len(take)
         return np.concatenate(out)
 
-    def round(self, r):
-        """(images (k, B, H, W, 3) float32 in [-1, 1], latents (m, B, D) float32)."""
-        b, k = self.batch_size, self.images_per_round
-        idx = self._indices(r * k * b, k * b)
+    def _images(self, r, count):
+        """The round's `count` training images (uint8 images, or float data such as 2-D points)."""
+        idx = self._indices(r * count, count)
         imgs = self.images[idx % len(self.images)]
         if self.mirror:
             flip = idx >= len(self.images)
             imgs[flip] = imgs[flip][:, :, ::-1]
+        return imgs
+
+    def round(self, r):
+        """(images (k, B, H, W, 3) float32 in [-1, 1], latents (m, B, D) float32)."""
+        b, k = self.batch_size, self.images_per_round
+        imgs = self._images(r, k * b)
         # uint8 images go to [-1, 1]; float data (2-D points) is used as it is.
         imgs = to_float(imgs) if imgs.dtype == np.uint8 else imgs.astype(np.float32)
         images = imgs.reshape(k, b, *imgs.shape[1:])

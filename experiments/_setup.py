@@ -74,15 +74,25 @@ def load_data(args, resolution, default_data):
                             cache_dir=args.cache_dir), os.path.abspath(path)
 
 
+def load_split(args, resolution, default_data):
+    """(training images, test images, source) of --data; for `stacked-digits` the training
+    images are an unbounded stream (common/stacked_digits.py)."""
+    from common import data, stacked_digits
+
+    if args.data == stacked_digits.NAME:
+        return stacked_digits.Stream(resolution), stacked_digits.test_images(resolution), stacked_digits.NAME
+    images, source = load_data(args, resolution, default_data)
+    return (*data.split(images), source)
+
+
 def train(cfg, build_model, args, out, default_data):
     """Load the data, build the model with the run's seed, and train it under `out`."""
     import keras
 
-    from common import data, engine
+    from common import engine
 
     processes = engine.join_launched_processes()  # before anything runs on a device
-    images, source = load_data(args, cfg.resolution, default_data)
-    train_images, test_images = data.split(images)
+    train_images, test_images, source = load_split(args, cfg.resolution, default_data)
     keras.utils.set_random_seed(args.seed)
     model = build_model(cfg)
     devices = model.use_devices(args.devices)
@@ -106,15 +116,20 @@ def fit(model, train_images, test_images, out, source, seed, preset, center_crop
     import keras
     import numpy as np
 
-    from common import data, engine, loop
+    from common import data, engine, loop, stacked_digits
 
-    if engine.process_count() > 1:  # each process draws the global batch from its own copy
+    stream = isinstance(train_images, stacked_digits.Stream)
+    if engine.process_count() > 1 and not stream:  # each process draws the global batch from its own copy
         engine.check_same_on_every_process(
             np.array([len(train_images), *divmod(zlib.crc32(np.ascontiguousarray(train_images)), 1 << 16)], np.int32),
             "the processes loaded different training images: give every process the same --data")
     cfg = model.cfg
-    sampler = data.RoundSampler(train_images, cfg.batch_size, model.images_per_round,
-                                model.latents_per_round, model.latent_dim, seed, cfg.mirror)
+    if stream:
+        sampler = train_images.sampler(cfg.batch_size, model.images_per_round, model.latents_per_round,
+                                       model.latent_dim, seed)
+    else:
+        sampler = data.RoundSampler(train_images, cfg.batch_size, model.images_per_round,
+                                    model.latents_per_round, model.latent_dim, seed, cfg.mirror)
     meta = {"model": type(model).__name__, "config": dataclasses.asdict(cfg), "seed": seed,
             "data": source, "center_crop": bool(center_crop),
             "backend": keras.backend.backend(), "preset": preset}

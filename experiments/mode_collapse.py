@@ -3,14 +3,23 @@
     python experiments/mode_collapse.py --data grid25 --seeds 5 --steps 8000 --out results/mc-grid25
     python experiments/mode_collapse.py --data ring8 --seeds 5 --steps 8000 --out results/mc-ring8
     python experiments/mode_collapse.py --data faces.zip --preset small --seeds 5 --out results/mc-faces
+    python experiments/mode_collapse.py --data stacked-digits --seeds 5 --steps 4000 --out results/mc-stacked
+    python experiments/mode_collapse.py --data stacked-digits --seeds 1 --steps 8000 --curve-every 500 --out results/mc-stacked-curve
 
 `--data ring8` / `grid25`: PacGAN's 2-D Gaussian mixtures, learned by small dense networks
 with each model's own losses, update order and training loop. 2,500 samples per run: modes
 covered (at least one sample within 3 standard deviations of a mode's mean) and the share
 of such high-quality samples; each run's samples are saved as samples.npy beside it.
+`--data stacked-digits`: three embedded digits stacked as R, G and B, 1,000 modes (the
+Stacked-MNIST protocol, common/stacked_digits.py); 26,000 samples per run read back by a
+digit classifier: modes (distinct triples), KL of their histogram from the uniform, and the
+share read confidently. Real stacked digits through the same code are the yardstick.
 A folder or zip of images: each model at the chosen preset; NDB/K and JSD (K-means bins of
 the training split), diversity and near-duplicates of 2,500 samples, and reconstruction
-L1/PSNR/SSIM/sharpness on the held-out split for models with an encoder.
+L1/PSNR/SSIM/sharpness on the held-out split for models with an encoder (stacked digits too).
+
+`--curve-every N` keeps a checkpoint every N steps and measures each: how the figures move
+with training (mode_collapse_curve.json, .md and .png), to choose a schedule by.
 
 Runs live in --out/MODEL-seedS and are resumed or skipped when already finished, so the
 command can be stopped and run again. Writes mode_collapse.json, .md and .png under --out.
@@ -46,7 +55,8 @@ def build(name, preset, steps, points):
 
 
 def verdict(row, reference):
-    """Collapsed: fewer than 90% of the modes covered (2-D); for images, samples whose mean
+    """Collapsed: fewer than 90% of the modes covered (2-D, and the 1,000 of stacked digits among
+    26,000 samples); for other images, samples whose mean
     pairwise distance is under 80% of held-out real images', or more than 10% near-duplicates
     (ten times the 1% that real images show by the threshold's construction)."""
     if "modes" in row:
@@ -54,24 +64,104 @@ def verdict(row, reference):
     return row["diversity"] < 0.8 * reference["diversity"] or row["near_duplicates"] > 0.10
 
 
-def evaluate_run(model, state, run_dir, points, test, reference, seed):
+class StackedReference:
+    """What stacked-digit samples are read with: the digit classifier, and real stacked digits'
+    own figures through it."""
+
+    def __init__(self, resolution, cache_dir):
+        from common import stacked_digits
+
+        self.classifier = stacked_digits.Classifier(resolution, cache_dir)
+        images, _ = stacked_digits.real_samples(resolution)
+        self.real = self.sample_metrics(images)[0]
+
+    def sample_metrics(self, samples):
+        """(figures, the digits read in each sample's channels)."""
+        from common import stacked_digits
+
+        digits, confidence = self.classifier.read(samples)
+        return stacked_digits.mode_figures(digits, confidence), digits
+
+
+def evaluate_run(model, state, run_dir, points, test, reference, seed, name="samples.npy"):
     import numpy as np
 
-    from common import evaluation, metrics, mixtures
+    from common import evaluation, metrics, mixtures, stacked_digits
     from common.inference import Inference
 
     inference = Inference(model)
     if points:
         samples = inference.generate(state, evaluation.latents(SAMPLES, model.latent_dim, seed))
-        np.save(os.path.join(run_dir, "samples.npy"), samples)
+        np.save(os.path.join(run_dir, name), samples)
         return mixtures.coverage(points, samples)
-    samples, _ = evaluation.draw_samples(inference, state, SAMPLES, model.latent_dim, seed)
-    np.save(os.path.join(run_dir, "samples.npy"), samples)
-    row = reference.sample_metrics(samples)
+    if isinstance(reference, StackedReference):
+        samples, _ = evaluation.draw_samples(inference, state, stacked_digits.SAMPLES, model.latent_dim, seed)
+        row, digits = reference.sample_metrics(samples)
+        row["of"] = stacked_digits.MODES
+        np.save(os.path.join(run_dir, name.replace("samples", "digits")), digits.astype(np.uint8))
+        np.save(os.path.join(run_dir, name), samples[:SAMPLES])
+    else:
+        samples, _ = evaluation.draw_samples(inference, state, SAMPLES, model.latent_dim, seed)
+        np.save(os.path.join(run_dir, name), samples)
+        row = reference.sample_metrics(samples)
     if inference.can_encode:
         reconstructions, _ = inference.reconstruct(state, test[:SAMPLES])
         row.update(metrics.reconstruction_metrics(test[:SAMPLES], reconstructions))
     return row
+
+
+def measure_checkpoints(name, seed, model, run_dir, points, test, reference, ref_figures):
+    """A row for every checkpoint kept in run_dir (the last one included)."""
+    from tqdm.auto import tqdm
+
+    from common import checkpoint
+
+    rows = []
+    for path in checkpoint.list_checkpoints(os.path.join(run_dir, "checkpoints")):
+        meta, flat = checkpoint.read(path)
+        state = checkpoint.unflatten(flat, model.initial_state())
+        row = {"model": name, "seed": seed, "step": meta["step"],
+               **evaluate_run(model, state, run_dir, points, test, reference, seed,
+                              name=f"samples-{meta['step']}.npy")}
+        row["collapsed"] = bool(verdict(row, ref_figures))
+        rows.append(row)
+        tqdm.write(json.dumps(row))
+    return rows
+
+
+def write_curve(out, rows, reference, title):
+    """The figures against training steps, one line per model and seed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from common.checkpoint import write_atomic
+
+    write_atomic(os.path.join(out, "mode_collapse_curve.json"),
+                 lambda f: f.write(json.dumps({"title": title, "rows": rows, "real": reference}, indent=2).encode()))
+    keys = [k for k, v in rows[0].items()
+            if isinstance(v, float | int) and not isinstance(v, bool) and k not in ("seed", "step", "of")]
+    lines = [f"# {title}: figures against steps", "", "| run | step | " + " | ".join(keys) + " |",
+             "|---|---|" + "---|" * len(keys)]
+    lines += [f"| {r['model']} seed {r['seed']} | {r['step']} | " + " | ".join(f"{r[k]:.3g}" for k in keys) + " |"
+              for r in rows]
+    write_atomic(os.path.join(out, "mode_collapse_curve.md"), lambda f: f.write(("\n".join(lines) + "\n").encode()))
+    shown = keys[:3]
+    fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.2), dpi=100, squeeze=False)
+    for ax, k in zip(axes[0], shown):
+        for run in dict.fromkeys((r["model"], r["seed"]) for r in rows):
+            mine = [r for r in rows if (r["model"], r["seed"]) == run]
+            ax.plot([r["step"] for r in mine], [r[k] for r in mine], marker=".", label=f"{run[0]} seed {run[1]}")
+        if k in (reference or {}):
+            ax.axhline(reference[k], color="k", linestyle=":", label="real")
+        ax.set_xlabel("step")
+        ax.set_title(k, fontsize=9)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    write_atomic(os.path.join(out, "mode_collapse_curve.png"), lambda f: fig.savefig(f, format="png"))
+    plt.close(fig)
 
 
 def summarise(rows):
@@ -136,18 +226,19 @@ def _plot(out, rows, keys, title):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", required=True, help="ring8, grid25, or a folder or zip of images")
+    p.add_argument("--data", required=True, help="ring8, grid25, stacked-digits, or a folder or zip of images")
     p.add_argument("--models", default=",".join(MODELS))
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--steps", type=int, help="steps per run (default: the preset's)")
     p.add_argument("--preset", default="small", help="each model's preset for images (default small)")
     p.add_argument("--bins", type=int, default=100, help="K of NDB (default 100)")
     p.add_argument("--center-crop", action="store_true")
+    p.add_argument("--curve-every", type=int, help="keep a checkpoint every N steps and measure each")
     p.add_argument("--cache-dir", default=os.path.join(_setup.ROOT, "results", "cache"))
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
 
-    from common import UserError, checkpoint, data, mixtures
+    from common import UserError, checkpoint, mixtures, stacked_digits
 
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in names if m not in MODELS]
@@ -155,6 +246,8 @@ def main(argv=None):
         raise UserError(f"--models takes a comma-separated list of {', '.join(MODELS)}, not {args.models!r}")
     if args.seeds < 1:
         raise UserError(f"--seeds must be at least 1, not {args.seeds}")
+    if args.curve_every is not None and args.curve_every < 1:
+        raise UserError(f"--curve-every must be at least 1, not {args.curve_every}")
     points = args.data if args.data in mixtures.MIXTURES else None
     configs = {m: build(m, "paper" if points else args.preset, args.steps, points) for m in names}
     if points:
@@ -170,13 +263,19 @@ def main(argv=None):
         if len(resolutions) != 1:
             raise UserError(f"the models' presets differ in resolution ({sorted(resolutions)}): "
                             "give --preset with one resolution for all")
-        images, source = _setup.load_data(argparse.Namespace(data=args.data, center_crop=args.center_crop,
-                                                             cache_dir=args.cache_dir),
-                                          resolutions.pop(), default_data=())
-        train, test = data.split(images)
-        print(f"K-means bins ({args.bins}) of {len(train)} training images ...")
-        reference = evaluation.Reference(train, test, k=args.bins)
-        ref_figures = reference.real
+        resolution = resolutions.pop()
+        train, test, source = _setup.load_split(argparse.Namespace(data=args.data, center_crop=args.center_crop,
+                                                                   cache_dir=args.cache_dir),
+                                                resolution, default_data=())
+        if source == stacked_digits.NAME:
+            reference = StackedReference(resolution, args.cache_dir)
+            print(f"digit classifier: {reference.classifier.accuracy:.1%} of the held-out digits read "
+                  f"back correctly after the round trip to {resolution}x{resolution}")
+            ref_figures = {**reference.real, "classifier_accuracy": reference.classifier.accuracy}
+        else:
+            print(f"K-means bins ({args.bins}) of {len(train)} training images ...")
+            reference = evaluation.Reference(train, test, k=args.bins)
+            ref_figures = reference.real
         title = f"{os.path.basename(str(source))}: {len(names)} models x {args.seeds} seeds, preset {args.preset}"
     os.makedirs(args.out, exist_ok=True)
 
@@ -184,7 +283,7 @@ def main(argv=None):
 
     from tqdm.auto import tqdm
 
-    rows = []
+    rows, curve = [], []
     runs = tqdm([(name, seed) for name in names for seed in range(args.seeds)], desc="runs", unit="run")
     for name, seed in runs:
         runs.set_postfix_str(f"{name} seed {seed}")
@@ -198,9 +297,13 @@ def main(argv=None):
             tqdm.write(f"{run_dir}: finished at step {latest[1]['step']}, evaluating")
         else:
             tqdm.write(f"{run_dir}: training {name}, seed {seed}, {cfg.steps} steps")
+            every = args.curve_every or max(cfg.steps // 4, 1)
             state, _ = _setup.fit(model, train, test, run_dir, source=source, seed=seed,
                                   preset="2d" if points else args.preset, resume=latest is not None,
-                                  checkpoint_every=max(cfg.steps // 4, 1), sample_every=cfg.steps)
+                                  checkpoint_every=every, sample_every=cfg.steps,
+                                  keep=cfg.steps // every + 2 if args.curve_every else 3)
+        if args.curve_every:
+            curve += measure_checkpoints(name, seed, model, run_dir, points, test, reference, ref_figures)
         row = {"model": name, "seed": seed, "step": cfg.steps,
                **evaluate_run(model, state, run_dir, points, test, reference, seed)}
         row["collapsed"] = bool(verdict(row, ref_figures))
@@ -208,6 +311,8 @@ def main(argv=None):
         tqdm.write(json.dumps(row))
     summary = summarise(rows)
     write_report(args.out, rows, summary, ref_figures, title)
+    if curve:
+        write_curve(args.out, curve, ref_figures, title)
     print(open(os.path.join(args.out, "mode_collapse.md")).read())
 
 
