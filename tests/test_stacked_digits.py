@@ -1,0 +1,88 @@
+"""Stacked digits (the Stacked-MNIST protocol on the embedded digits): the stream, the digit
+classifier the README quotes, the mode figures, and mode_collapse.py on it."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from common import data, stacked_digits
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="module")
+def classifier(cache):
+    return stacked_digits.Classifier(32, cache)
+
+
+def test_batches_are_three_training_digits_and_a_pure_function_of_seed_and_round():
+    stream = stacked_digits.Stream(32)
+    sampler = stream.sampler(batch_size=6, images_per_round=2, latents_per_round=1, latent_dim=4, seed=5)
+    images, latents = sampler.round(3)
+    assert images.shape == (2, 6, 32, 32, 3) and latents.shape == (1, 6, 4)
+    again = stream.sampler(6, 2, 1, 4, seed=5).round(3)
+    np.testing.assert_array_equal(images, again[0])
+    np.testing.assert_array_equal(latents, again[1])
+    assert not np.array_equal(images, sampler.round(4)[0])
+    digits = data.to_float(stream.digits)
+    for image in images.reshape(-1, 32, 32, 3):
+        for c in range(3):  # every channel is one training digit, whole
+            assert np.min(np.abs(digits - image[..., c]).max(axis=(1, 2))) == 0
+    # the channels are drawn independently: they differ within most images
+    flat = images.reshape(-1, 32 * 32, 3)
+    assert np.mean([not np.array_equal(f[:, 0], f[:, 1]) for f in flat]) > 0.8
+
+
+def test_the_classifier_reads_held_out_digits_after_the_round_trip_and_is_cached(classifier, cache):
+    assert classifier.accuracy >= 0.97  # the README's figure
+    (cached,) = os.listdir(cache)
+    assert cached.startswith("stacked-digits-classifier-32px")
+    again = stacked_digits.Classifier(32, cache)
+    images = stacked_digits.test_images(32, n=50)
+    assert again.accuracy == classifier.accuracy
+    np.testing.assert_array_equal(again.read(images)[0], classifier.read(images)[0])
+
+
+def test_mode_figures_by_hand():
+    digits = np.array([[1, 2, 3], [1, 2, 3], [4, 5, 6], [4, 5, 6]])
+    confidence = np.array([[0.9, 0.9, 0.9], [0.9, 0.4, 0.9], [0.6, 0.6, 0.6], [1.0, 1.0, 1.0]])
+    figures = stacked_digits.mode_figures(digits, confidence)
+    assert figures["modes"] == 2
+    assert figures["kl"] == pytest.approx(math.log(500))  # two modes of 1,000, half each
+    assert figures["confident"] == 0.75
+
+
+def test_real_stacked_digits_cover_every_mode(classifier):
+    images, labels = stacked_digits.real_samples(32)
+    assert images.shape == (stacked_digits.SAMPLES, 32, 32, 3)
+    digits, confidence = classifier.read(images[:3000])
+    assert np.mean(digits == labels[:3000]) > 0.97
+    figures = stacked_digits.mode_figures(*classifier.read(images))
+    assert figures["modes"] >= 990 and figures["kl"] < 0.05
+
+
+def test_mode_collapse_on_stacked_digits(tmp_path):
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "mode_collapse.py"),
+                          "--data", "stacked-digits", "--models", "gan", "--preset", "tiny", "--seeds", "1",
+                          "--steps", "8", "--curve-every", "4", "--cache-dir", str(tmp_path / "cache"),
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "of the held-out digits read back correctly" in run.stdout
+    report = json.load(open(tmp_path / "mode_collapse.json"))
+    (row,) = report["runs"]
+    assert row["of"] == 1000 and 1 <= row["modes"] <= 1000 and row["collapsed"] == (row["modes"] < 900)
+    assert report["real_held_out"]["modes"] >= 990 and report["real_held_out"]["classifier_accuracy"] >= 0.97
+    assert np.load(tmp_path / "gan-seed0" / "digits.npy").shape == (stacked_digits.SAMPLES, 3)
+    curve = json.load(open(tmp_path / "mode_collapse_curve.json"))["rows"]
+    assert [r["step"] for r in curve] == [4, 8]
+    assert curve[-1]["modes"] == row["modes"]  # the last checkpoint is the run's final state
+    assert (tmp_path / "mode_collapse_curve.png").stat().st_size > 0
