@@ -5,6 +5,11 @@ FLOPs, TFLOP/s, MFU, and whether the input pipeline keeps up.
     KERAS_BACKEND=jax python benchmarks/train_step.py --models aegan --presets paper --peak-tflops 989
     KERAS_BACKEND=jax python benchmarks/train_step.py --precision mixed_bfloat16 --devices 8
     KERAS_BACKEND=jax python benchmarks/train_step.py --models aegan --profile results/profile
+    python benchmarks/train_step.py --models aegan --presets paper --cpu-compile both   # TF on CPU
+
+Under TensorFlow on a CPU each model is timed with XLA and as a TF graph without it
+(`--cpu-compile both`, the default there: training chooses between them by measuring,
+common/cpu_compile.py), and the CPU's model is printed.
 
 An AEGAN-family step is a quarter of a round (the authors' count); an O-GAN step is one
 iteration (one joint E and G update), at O-GAN's own presets (paper: 128x128, batch 64). Warm-up (compilation and the first
@@ -32,7 +37,7 @@ import numpy as np
 
 from aegan import config as aegan_config
 from aegan.models import build_model
-from common import engine
+from common import cpu_compile, engine
 from common.data import RoundSampler
 from ogan import config as ogan_config
 from ogan.models import OGAN
@@ -87,7 +92,8 @@ def pipeline_rounds_per_second(model, cfg, rounds=20):
     return rounds / (time.perf_counter() - t)
 
 
-def bench(name, preset, rounds, fuse=True, peak_tflops=None, precision="float32", devices=1, profile=None):
+def bench(name, preset, rounds, fuse=True, peak_tflops=None, precision="float32", devices=1, profile=None,
+          compile_mode="both"):
     keras.utils.set_random_seed(0)
     if name == "ogan":
         cfg = ogan_config.make_config(preset, precision=precision)
@@ -96,6 +102,17 @@ def bench(name, preset, rounds, fuse=True, peak_tflops=None, precision="float32"
         cfg = aegan_config.make_config(preset, model=name, precision=precision)
         model = build_model(cfg)
     devices = model.use_devices(devices)
+    if cpu_compile.applies(model):
+        for mode in ("xla", "graph") if compile_mode == "both" else (compile_mode,):
+            model.xla_on_cpu = mode == "xla"
+            model._compiled.clear()
+            _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, devices, profile,
+                  label=f", {'XLA' if mode == 'xla' else 'TF graph without XLA'} on {cpu_compile.cpu_name()}")
+    else:
+        _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, devices, profile, label="")
+
+
+def _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, devices, profile, label):
     state = model.initial_state()
     rng = np.random.default_rng(0)
     b, r = cfg.batch_size, cfg.resolution
@@ -129,7 +146,7 @@ def bench(name, preset, rounds, fuse=True, peak_tflops=None, precision="float32"
           f"{pipeline * per_round:.0f}x the step's need; batch {b}, {r}x{r}, {precision}, "
           f"{keras.backend.backend()} on {devices} device{'s' if devices > 1 else ''} "
           f"({engine.device_names()[0]}), "
-          f"{'one program per round' if fuse or devices > 1 else 'one program per update'}]",
+          f"{'one program per round' if fuse or devices > 1 else 'one program per update'}{label}]",
           flush=True)
 
 
@@ -144,12 +161,15 @@ def main():
                    help="one device's peak (e.g. 989 for an H100 SXM in dense bfloat16): prints MFU")
     p.add_argument("--precision", default="float32", help="float32, mixed_bfloat16 or mixed_float16")
     p.add_argument("--devices", type=int, default=1, help="data parallel over this many devices")
+    p.add_argument("--cpu-compile", default="both", choices=("both", "xla", "graph"),
+                   help="TensorFlow on a CPU: time XLA, a TF graph without it, or both (default)")
     p.add_argument("--profile", help="folder: a trace of the timed rounds per model, for TensorBoard's profile tab")
     args = p.parse_args()
     fuse = args.fuse == "yes"
     for preset in args.presets.split(","):
         for name in args.models.split(","):
-            bench(name, preset, args.rounds, fuse, args.peak_tflops, args.precision, args.devices, args.profile)
+            bench(name, preset, args.rounds, fuse, args.peak_tflops, args.precision, args.devices, args.profile,
+                  args.cpu_compile)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import time
 import numpy as np
 from keras.utils import Progbar
 
-from common import UserError, checkpoint, engine, images
+from common import UserError, checkpoint, cpu_compile, engine, images
 from common.data import to_uint8
 from common.inference import Inference
 
@@ -276,12 +276,15 @@ def _raise_keyboard_interrupt(signum, frame):
 
 
 def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
-          checkpoint_every=1000, sample_every=1000, keep=3, verbose=1, skip_nonfinite=False):
+          checkpoint_every=1000, sample_every=1000, keep=3, verbose=1, skip_nonfinite=False,
+          cpu_compile_mode="auto", cache_dir=None):
     """Train `model` to `steps` steps (rounds of model.steps_per_round), writing under out_dir.
 
     Ctrl-C or SIGTERM writes a checkpoint and exits; any other error keeps the last finished
     step. A NaN or infinite loss or weight stops the run at the last good state (or, with
-    skip_nonfinite, drops that round's update and goes on).
+    skip_nonfinite, drops that round's update and goes on). Under TensorFlow on a CPU,
+    cpu_compile_mode chooses XLA or a graph without it (common/cpu_compile.py; the decision is
+    cached under cache_dir).
 
     In a run over several processes (engine.join_launched_processes) every process trains, and
     only the first writes out_dir; every process reads it to resume.
@@ -305,16 +308,16 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
             pass
         try:
             return _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint_every,
-                          sample_every, keep, verbose, skip_nonfinite)
+                          sample_every, keep, verbose, skip_nonfinite, cpu_compile_mode, cache_dir)
         finally:
             if term is not None:
                 signal.signal(signal.SIGTERM, term)
 
 
 def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint_every, sample_every,
-           keep, verbose, skip_nonfinite):
+           keep, verbose, skip_nonfinite, cpu_compile_mode, cache_dir):
     ckpt_dir = os.path.join(out_dir, "checkpoints")
-    state, start_step = model.initial_state(), 0
+    state, start_step, recorded_compile = model.initial_state(), 0, None
     latest = checkpoint.load_latest(ckpt_dir)
     if latest and not resume:
         raise RunError(f"{out_dir} already holds a run (step {latest[1]['step']}): "
@@ -330,6 +333,7 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
         check_resumable(ckpt_meta, {k: v for k, v in meta["config"].items() if k != "steps"}, defaults)
         state = checkpoint.unflatten(flat, state)
         start_step = ckpt_meta["step"]
+        recorded_compile = ckpt_meta.get("cpu_compile")
         print(f"resuming from {path} at step {start_step}")
     elif resume:
         print(f"--resume: no checkpoint in {ckpt_dir}, starting from step 0")
@@ -347,6 +351,10 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
     first_round = start_step // per_round
     last_round = -(-steps // per_round)
     fused = last_round >= FUSE_MIN_ROUNDS  # not rounds left: a resumed run computes as an unbroken one
+    if first_round < last_round and cpu_compile.applies(model):
+        print(cpu_compile.choose(model, state, model.place_batches(sampler.round(first_round)), fused,
+                                 cpu_compile_mode, cache_dir, recorded_compile), flush=True)
+        meta = {**meta, "cpu_compile": "xla" if model.xla_on_cpu else "graph"}
     bar = Progbar(last_round * per_round, verbose=verbose, unit_name="step")
     step, saved_step, skipped = start_step, start_step, 0
     t0 = time.time()

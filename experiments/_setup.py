@@ -34,6 +34,9 @@ def add_run_flags(p):
     p.add_argument("--precision", help="float32 (default), mixed_bfloat16 or mixed_float16 (layers compute "
                                         "in 16 bits; weights and losses stay float32), or float64 (everything "
                                         "in float64, for debugging numerics; slow)")
+    p.add_argument("--cpu-compile", default="auto", choices=("auto", "xla", "graph"),
+                   help="TensorFlow on a CPU: XLA or a graph without it; auto (default) times both once "
+                        "on this machine and caches the faster under --cache-dir")
     p.add_argument("--devices", type=int, help="devices to train on, the batch split over them "
                                                "(default: all, or as many as divide the batch size)")
     p.add_argument("--cache-dir", default=os.path.join(ROOT, "results", "cache"))
@@ -103,12 +106,14 @@ def train(cfg, build_model, args, out, default_data):
           f"{cfg.steps} steps of batch {cfg.batch_size} -> {out}")
     fit(model, train_images, test_images, out, source=source, seed=args.seed, preset=args.preset,
         center_crop=args.center_crop, resume=args.resume, checkpoint_every=args.checkpoint_every,
-        sample_every=args.sample_every, keep=args.keep, skip_nonfinite=args.skip_nonfinite)
+        sample_every=args.sample_every, keep=args.keep, skip_nonfinite=args.skip_nonfinite,
+        cpu_compile=args.cpu_compile, cache_dir=args.cache_dir)
     print(f"done: {out}")
 
 
 def fit(model, train_images, test_images, out, source, seed, preset, center_crop=False, resume=False,
-        checkpoint_every=1000, sample_every=1000, keep=3, verbose=1, skip_nonfinite=False):
+        checkpoint_every=1000, sample_every=1000, keep=3, verbose=1, skip_nonfinite=False,
+        cpu_compile="auto", cache_dir=None):
     """Train a built model (seeded by the caller) on its config's schedule, writing under `out`."""
     import dataclasses
     import zlib
@@ -135,7 +140,8 @@ def fit(model, train_images, test_images, out, source, seed, preset, center_crop
             "backend": keras.backend.backend(), "preset": preset}
     return loop.train(model, sampler, test_images, out, meta, cfg.steps, resume=resume,
                       checkpoint_every=checkpoint_every, sample_every=sample_every, keep=keep,
-                      verbose=verbose, skip_nonfinite=skip_nonfinite)
+                      verbose=verbose, skip_nonfinite=skip_nonfinite, cpu_compile_mode=cpu_compile,
+                      cache_dir=cache_dir)
 
 
 def model_from_config(config):

@@ -301,7 +301,8 @@ def main(argv=None):
             state, _ = _setup.fit(model, train, test, run_dir, source=source, seed=seed,
                                   preset="2d" if points else args.preset, resume=latest is not None,
                                   checkpoint_every=every, sample_every=cfg.steps,
-                                  keep=cfg.steps // every + 2 if args.curve_every else 3)
+                                  keep=cfg.steps // every + 2 if args.curve_every else 3,
+                                  cache_dir=args.cache_dir)
         if args.curve_every:
             curve += measure_checkpoints(name, seed, model, run_dir, points, test, reference, ref_figures)
         row = {"model": name, "seed": seed, "step": cfg.steps,
