@@ -47,8 +47,9 @@ def build(fixture):
     dx.trainable = dz.trainable = False  # in the joint model (each keeps what it had at its compile)
     x = K.Input(g.output_shape[1:])
     z = K.Input(e.output_shape[1:])
-    x_tilde, z_hat = g(e(x)), e(g(z))
-    joint = K.Model([x, z], [x_tilde, z_hat, dx(g(z)), dx(x_tilde), dz(e(x)), dz(z_hat)])
+    z_of_x, x_of_z = e(x), g(z)  # each network called twice per update, as theirs
+    x_tilde, z_tilde = g(z_of_x), e(x_of_z)
+    joint = K.Model([x, z], [x_tilde, z_tilde, dx(x_of_z), dx(x_tilde), dz(z_of_x), dz(z_tilde)])
     joint.compile(adam(2e-4), ["mae", "mse"] + ["binary_crossentropy"] * 4, loss_weights=[10, 5, 1, 1, 1, 1])
     return g, e, dx, dz, joint
 
