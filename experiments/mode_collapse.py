@@ -18,6 +18,9 @@ A folder or zip of images: each model at the chosen preset; NDB/K and JSD (K-mea
 the training split), diversity and near-duplicates of 2,500 samples, and reconstruction
 L1/PSNR/SSIM/sharpness on the held-out split for models with an encoder (stacked digits too).
 
+On images, with both the GAN and AEGAN among the models, fig3_seeds.png is the AEGAN paper's
+Fig. 3 for every seed: the two generators' samples from the same 100 z, side by side.
+
 `--curve-every N` keeps a checkpoint every N steps and measures each: how the figures move
 with training (mode_collapse_curve.json, .md and .png), to choose a schedule by.
 
@@ -162,6 +165,30 @@ def write_curve(out, rows, reference, title):
     fig.tight_layout()
     write_atomic(os.path.join(out, "mode_collapse_curve.png"), lambda f: fig.savefig(f, format="png"))
     plt.close(fig)
+
+
+def write_fig3_panel(out, seeds):
+    """AEGAN Fig. 3 for every seed: GAN seed s (left) and AEGAN seed s (right) on the same 100 z."""
+    import numpy as np
+    from figures import Figures, caption
+
+    from common.data import to_uint8
+    from common.images import grid, save_png
+
+    panels = []
+    for seed in range(seeds):
+        gan, aegan = (Figures(os.path.join(out, f"{m}-seed{seed}"), out) for m in ("gan", "aegan"))
+        z = gan.z[:100]  # both runs of a seed drew the same fixed z
+        left, right = (grid(to_uint8(f.inference.generate(f.state, z)), 10) for f in (gan, aegan))
+        gap = np.full((left.shape[0], 8, 3), 255, np.uint8)
+        panels.append(caption(np.concatenate([left, gap, right], axis=1),
+                              f"seed {seed}: GAN at step {gan.meta['step']} (left), AEGAN at step "
+                              f"{aegan.meta['step']} (right), the same 100 z"))
+    width = max(p.shape[1] for p in panels)
+    panels = [np.pad(p, ((0, 6), (0, width - p.shape[1]), (0, 0)), constant_values=255) for p in panels]
+    path = os.path.join(out, "fig3_seeds.png")
+    save_png(path, np.concatenate(panels, axis=0))
+    print(path)
 
 
 def summarise(rows):
@@ -314,6 +341,8 @@ def main(argv=None):
     write_report(args.out, rows, summary, ref_figures, title)
     if curve:
         write_curve(args.out, curve, ref_figures, title)
+    if not points and {"gan", "aegan"} <= set(names):
+        write_fig3_panel(args.out, args.seeds)
     print(open(os.path.join(args.out, "mode_collapse.md")).read())
 
 
