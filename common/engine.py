@@ -147,8 +147,8 @@ elif BACKEND == "tensorflow":
     ON_GPU = bool(tf.config.list_physical_devices("GPU"))
 
     def compile(fn, xla_on_cpu=True):
-        """A graph function, XLA-compiled on GPU, and on CPU unless the model says XLA:CPU is slower
-        there (TF's own CPU kernels then run the graph)."""
+        """A graph function, XLA-compiled on GPU, and on CPU when xla_on_cpu (otherwise TF's own CPU
+        kernels run the graph; common/cpu_compile.py decides which by measuring)."""
         return tf.function(fn, jit_compile=ON_GPU or xla_on_cpu, reduce_retracing=True)
 
 

@@ -29,7 +29,9 @@ class PureModel:
     latents_per_round = 0  # z batches a round draws
     loss_names = {}  # optimizer name -> names of the values each of its updates returns
     grids = GridLayout()  # what the training loop draws
-    xla_on_cpu = True  # TensorFlow on CPU: XLA for this model's steps (measured faster for AEGAN)
+    # TensorFlow on CPU: XLA (True) or a TF graph. Long runs set it by measuring both
+    # (common/cpu_compile.py); short ones keep this default.
+    xla_on_cpu = True
 
     # Weight averages, where the config asks for them (`ema_decays`): each is updated after
     # every optimizer step, saved with the state, and the first one is used for sampling.
