@@ -143,18 +143,19 @@ def write_curve(out, rows, reference, title):
 
     write_atomic(os.path.join(out, "mode_collapse_curve.json"),
                  lambda f: f.write(json.dumps({"title": title, "rows": rows, "real": reference}, indent=2).encode()))
-    keys = [k for k, v in rows[0].items()
-            if isinstance(v, float | int) and not isinstance(v, bool) and k not in ("seed", "step", "of")]
+    keys = list(dict.fromkeys(k for r in rows for k, v in r.items()
+                              if isinstance(v, float | int) and not isinstance(v, bool)
+                              and k not in ("seed", "step", "of")))
     lines = [f"# {title}: figures against steps", "", "| run | step | " + " | ".join(keys) + " |",
              "|---|---|" + "---|" * len(keys)]
-    lines += [f"| {r['model']} seed {r['seed']} | {r['step']} | " + " | ".join(f"{r[k]:.3g}" for k in keys) + " |"
-              for r in rows]
+    lines += [f"| {r['model']} seed {r['seed']} | {r['step']} | "
+              + " | ".join(f"{r[k]:.3g}" if k in r else "-" for k in keys) + " |" for r in rows]
     write_atomic(os.path.join(out, "mode_collapse_curve.md"), lambda f: f.write(("\n".join(lines) + "\n").encode()))
     shown = keys[:3]
     fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.2), dpi=100, squeeze=False)
     for ax, k in zip(axes[0], shown):
         for run in dict.fromkeys((r["model"], r["seed"]) for r in rows):
-            mine = [r for r in rows if (r["model"], r["seed"]) == run]
+            mine = [r for r in rows if (r["model"], r["seed"]) == run and k in r]
             ax.plot([r["step"] for r in mine], [r[k] for r in mine], marker=".", label=f"{run[0]} seed {run[1]}")
         if k in (reference or {}):
             ax.axhline(reference[k], color="k", linestyle=":", label="real")
@@ -210,19 +211,20 @@ def write_report(out, rows, summary, reference, title):
 
     report = {"title": title, "runs": rows, "summary": summary, "real_held_out": reference}
     write_atomic(os.path.join(out, "mode_collapse.json"), lambda f: f.write(json.dumps(report, indent=2).encode()))
-    keys = [k for k in summary[next(iter(summary))] if k not in ("runs", "collapsed")]
+    # Every model's figures (only models with an encoder have reconstruction figures), in order.
+    keys = list(dict.fromkeys(k for m in summary.values() for k in m if k not in ("runs", "collapsed")))
     lines = [f"# {title}", "", "| model | collapsed | " + " | ".join(keys) + " |",
              "|---|---|" + "---|" * len(keys)]
     for name, s in summary.items():
         lines.append(f"| {name} | {s['collapsed']} of {s['runs']} | "
-                     + " | ".join(f"{s[k][0]:.3g} ± {s[k][1]:.2g}" for k in keys) + " |")
+                     + " | ".join(f"{s[k][0]:.3g} ± {s[k][1]:.2g}" if k in s else "-" for k in keys) + " |")
     if reference:
         lines += ["", "Held-out real images against the training split: "
                   + ", ".join(f"{k} {v:.3g}" for k, v in reference.items())]
     lines += ["", "| run | collapsed | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
     for r in rows:
         lines.append(f"| {r['model']} seed {r['seed']} | {'yes' if r['collapsed'] else 'no'} | "
-                     + " | ".join(f"{r[k]:.3g}" for k in keys) + " |")
+                     + " | ".join(f"{r[k]:.3g}" if k in r else "-" for k in keys) + " |")
     write_atomic(os.path.join(out, "mode_collapse.md"), lambda f: f.write(("\n".join(lines) + "\n").encode()))
     _plot(out, rows, keys, title)
 
@@ -240,8 +242,9 @@ def _plot(out, rows, keys, title):
     fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.2), dpi=100, squeeze=False)
     for ax, k in zip(axes[0], shown):
         for i, name in enumerate(names):
-            values = [r[k] for r in rows if r["model"] == name]
-            colours = ["tab:red" if r["collapsed"] else "tab:blue" for r in rows if r["model"] == name]
+            mine = [r for r in rows if r["model"] == name and k in r]
+            values = [r[k] for r in mine]
+            colours = ["tab:red" if r["collapsed"] else "tab:blue" for r in mine]
             ax.scatter([i] * len(values), values, c=colours, s=18)
         ax.set_xticks(range(len(names)), names)
         ax.set_title(k, fontsize=9)
