@@ -48,14 +48,14 @@ def cpu_name():
     return f"{name} ({os.cpu_count()} cores{', ' + ' '.join(extra) if extra else ''})"
 
 
-def _key(model, fused):
+def _key(model):
     import keras
     import tensorflow as tf
 
     cfg = dataclasses.asdict(model.cfg) if dataclasses.is_dataclass(model.cfg) else dict(model.cfg)
     cfg.pop("steps", None)
     what = {"cpu": cpu_name(), "tensorflow": tf.__version__, "keras": keras.__version__,
-            "model": type(model).__name__, "config": cfg, "fused": fused}
+            "model": type(model).__name__, "config": cfg}
     return hashlib.sha1(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:16], what
 
 
@@ -71,22 +71,24 @@ def measure(model, state, batches, fused):
     """{mode: {"ms_per_step", "compile_s"}} of a few rounds of each mode from `state`; the model's
     compiled functions are left as the faster mode's."""
     state = engine.to_device(state)  # as the loop's later rounds get it
+
+    def seconds():  # one round, waited for
+        t = time.perf_counter()
+        engine.to_numpy(model.train_round(state, *batches, fused)[1])
+        return time.perf_counter() - t
+
     found, compiled = {}, {}
     for mode in ("xla", "graph"):
         model.xla_on_cpu = mode == "xla"
         model._compiled.clear()
-        t = time.perf_counter()
-        engine.to_numpy(model.train_round(state, *batches, fused)[1])
-        found[mode] = {"compile_s": time.perf_counter() - t, "rounds": []}
+        found[mode] = {"compile_s": seconds(), "rounds": []}
         compiled[mode] = dict(model._compiled)
     # Timed alternately, so that a change in the machine's load falls on both.
     start = time.perf_counter()
     while True:
         for mode in ("xla", "graph"):
             model._compiled = dict(compiled[mode])
-            t = time.perf_counter()
-            engine.to_numpy(model.train_round(state, *batches, fused)[1])
-            found[mode]["rounds"].append(time.perf_counter() - t)
+            found[mode]["rounds"].append(seconds())
         n = len(found["xla"]["rounds"])
         if n >= MAX_TRIALS or (n >= MIN_TRIALS and time.perf_counter() - start > TRIAL_SECONDS):
             break
@@ -121,7 +123,7 @@ def choose(model, state, batches, fused, mode="auto", cache_dir=None, recorded=N
         default = "xla" if model.xla_on_cpu else "graph"
         return (f"CPU compile: {_describe(default)}, {type(model).__name__}'s default (a run this short "
                 "compiles each update apart and is not worth a trial)")
-    key, what = _key(model, fused)
+    key, what = _key(model)  # only whole-round programs get here
     path = cache_dir and os.path.join(cache_dir, CACHE_FILE)
     cached = _read_cache(path).get(key) if path else None
     if cached:

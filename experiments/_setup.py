@@ -123,16 +123,16 @@ def fit(model, train_images, test_images, out, source, seed, preset, center_crop
 
     from common import data, engine, loop, stacked_digits
 
-    stream = isinstance(train_images, stacked_digits.Stream)
-    if engine.process_count() > 1 and not stream:  # each process draws the global batch from its own copy
-        engine.check_same_on_every_process(
-            np.array([len(train_images), *divmod(zlib.crc32(np.ascontiguousarray(train_images)), 1 << 16)], np.int32),
-            "the processes loaded different training images: give every process the same --data")
     cfg = model.cfg
-    if stream:
+    if isinstance(train_images, stacked_digits.Stream):  # the same embedded digits on every process
         sampler = train_images.sampler(cfg.batch_size, model.images_per_round, model.latents_per_round,
                                        model.latent_dim, seed)
     else:
+        if engine.process_count() > 1:  # each process draws the global batch from its own copy
+            engine.check_same_on_every_process(
+                np.array([len(train_images), *divmod(zlib.crc32(np.ascontiguousarray(train_images)), 1 << 16)],
+                         np.int32),
+                "the processes loaded different training images: give every process the same --data")
         sampler = data.RoundSampler(train_images, cfg.batch_size, model.images_per_round,
                                     model.latents_per_round, model.latent_dim, seed, cfg.mirror)
     meta = {"model": type(model).__name__, "config": dataclasses.asdict(cfg), "seed": seed,

@@ -39,6 +39,14 @@ def caption(image, text):
     return np.asarray(out)
 
 
+def beside(left, right):
+    """Two sets of 100 samples as 10x10 grids side by side, a white gap between (AEGAN Fig. 3)."""
+    from common.images import grid
+
+    a, b = grid(left, 10), grid(right, 10)
+    return np.concatenate([a, np.full((a.shape[0], 8, 3), 255, np.uint8), b], axis=1)
+
+
 class Figures:
     def __init__(self, run, out):
         from common.inference import Inference
@@ -138,9 +146,8 @@ class Figures:
                               f"{self.model.latent_dim}: the same z cannot drive both")
         z = self.z[:100]
         mine, theirs = (to_uint8(f.inference.generate(f.state, z)) for f in (self, other))
-        gap = np.full((mine.shape[1] * 10 + 11, 8, 3), 255, np.uint8)
-        side = np.concatenate([grid(theirs, 10), gap, grid(mine, 10)], axis=1)
-        self.save("compare_samples.png", side, f"the same 100 z through {other.label} (left) and this run (right)")
+        self.save("compare_samples.png", beside(theirs, mine),
+                  f"the same 100 z through {other.label} (left) and this run (right)")
         if self.inference.can_encode and other.inference.can_encode:
             shown = self.images[:30]
             ours, _ = self.inference.reconstruct(self.state, shown)

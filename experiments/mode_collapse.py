@@ -97,15 +97,15 @@ def evaluate_run(model, state, run_dir, points, test, reference, seed, name="sam
         samples = inference.generate(state, evaluation.latents(SAMPLES, model.latent_dim, seed))
         np.save(os.path.join(run_dir, name), samples)
         return mixtures.coverage(points, samples)
-    if isinstance(reference, StackedReference):
-        samples, _ = evaluation.draw_samples(inference, state, stacked_digits.SAMPLES, model.latent_dim, seed)
+    stacked = isinstance(reference, StackedReference)
+    samples, _ = evaluation.draw_samples(inference, state, stacked_digits.SAMPLES if stacked else SAMPLES,
+                                         model.latent_dim, seed)
+    np.save(os.path.join(run_dir, name), samples[:SAMPLES])
+    if stacked:
         row, digits = reference.sample_metrics(samples)
         row["of"] = stacked_digits.MODES
         np.save(os.path.join(run_dir, name.replace("samples", "digits")), digits.astype(np.uint8))
-        np.save(os.path.join(run_dir, name), samples[:SAMPLES])
     else:
-        samples, _ = evaluation.draw_samples(inference, state, SAMPLES, model.latent_dim, seed)
-        np.save(os.path.join(run_dir, name), samples)
         row = reference.sample_metrics(samples)
     if inference.can_encode:
         reconstructions, _ = inference.reconstruct(state, test[:SAMPLES])
@@ -143,9 +143,7 @@ def write_curve(out, rows, reference, title):
 
     write_atomic(os.path.join(out, "mode_collapse_curve.json"),
                  lambda f: f.write(json.dumps({"title": title, "rows": rows, "real": reference}, indent=2).encode()))
-    keys = list(dict.fromkeys(k for r in rows for k, v in r.items()
-                              if isinstance(v, float | int) and not isinstance(v, bool)
-                              and k not in ("seed", "step", "of")))
+    keys = list(dict.fromkeys(k for r in rows for k in figure_keys(r)))
     lines = [f"# {title}: figures against steps", "", "| run | step | " + " | ".join(keys) + " |",
              "|---|---|" + "---|" * len(keys)]
     lines += [f"| {r['model']} seed {r['seed']} | {r['step']} | "
@@ -171,18 +169,16 @@ def write_curve(out, rows, reference, title):
 def write_fig3_panel(out, seeds):
     """AEGAN Fig. 3 for every seed: GAN seed s (left) and AEGAN seed s (right) on the same 100 z."""
     import numpy as np
-    from figures import Figures, caption
+    from figures import Figures, beside, caption
 
     from common.data import to_uint8
-    from common.images import grid, save_png
+    from common.images import save_png
 
     panels = []
     for seed in range(seeds):
         gan, aegan = (Figures(os.path.join(out, f"{m}-seed{seed}"), out) for m in ("gan", "aegan"))
         z = gan.z[:100]  # both runs of a seed drew the same fixed z
-        left, right = (grid(to_uint8(f.inference.generate(f.state, z)), 10) for f in (gan, aegan))
-        gap = np.full((left.shape[0], 8, 3), 255, np.uint8)
-        panels.append(caption(np.concatenate([left, gap, right], axis=1),
+        panels.append(caption(beside(*(to_uint8(f.inference.generate(f.state, z)) for f in (gan, aegan))),
                               f"seed {seed}: GAN at step {gan.meta['step']} (left), AEGAN at step "
                               f"{aegan.meta['step']} (right), the same 100 z"))
     width = max(p.shape[1] for p in panels)
@@ -192,14 +188,19 @@ def write_fig3_panel(out, seeds):
     print(path)
 
 
+def figure_keys(row):
+    """The measured figures of a row: its numbers, less the run's seed, step and mode count."""
+    return [k for k, v in row.items()
+            if isinstance(v, float | int) and not isinstance(v, bool) and k not in ("seed", "step", "of")]
+
+
 def summarise(rows):
     import numpy as np
 
     summary = {}
     for name in dict.fromkeys(r["model"] for r in rows):
         mine = [r for r in rows if r["model"] == name]
-        numbers = [k for k, v in mine[0].items()
-                   if isinstance(v, float | int) and not isinstance(v, bool) and k not in ("seed", "step", "of")]
+        numbers = figure_keys(mine[0])
         summary[name] = {"runs": len(mine), "collapsed": sum(r["collapsed"] for r in mine),
                          **{k: [float(np.mean([r[k] for r in mine])), float(np.std([r[k] for r in mine]))]
                             for k in numbers}}
