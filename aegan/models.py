@@ -1,7 +1,7 @@
 """AEGAN and its GAN and AAE baselines: one round of the authors' training loop each.
 
 A round is 4 of the authors' "steps". Its fakes are made once, in inference mode, at the
-start (the authors' `predict`); then come 4 discriminator updates and 4 generator-side
+start (the authors' `predict`; in training mode for BatchNorm generators, `fakes_of`); then come 4 discriminator updates and 4 generator-side
 updates, each its own optimizer step, as pure functions of `state`, a dict of arrays.
 Runs of at least `loop.FUSE_MIN_ROUNDS` rounds compile the whole round, its 12 updates
 unrolled (XLA:CPU runs convolutions inside a loop body far off its fast path), as one
@@ -28,7 +28,7 @@ class RoundModel(PureModel):
         return build_networks(cfg, self.network_names)
 
     def make_optimizer(self, learning_rate):
-        return Adam(learning_rate, beta_1=self.cfg.adam_beta_1, clipnorm=self.cfg.clipnorm)
+        return Adam(learning_rate, beta_1=self.cfg.adam_beta_1, clipnorm=self.cfg.clipnorm or None)
 
     def discriminator_updates(self, state, network, batches):
         """The 4 updates of one discriminator: real, fake, real, fake (smoothed labels)."""
@@ -41,6 +41,20 @@ class RoundModel(PureModel):
 
         labels = [np.asarray(label, self.io_dtype) for label in (c.real_label, c.fake_label) * 2]
         return self.repeated_update(state, network, loss, list(zip(batches, labels)))
+
+    def fakes_of(self, state, network, batches):
+        """A network's outputs for the round's fakes, one per batch. In inference mode, as the
+        authors' `predict` (one call on the batches joined: the same math). With the config's
+        fakes_in_training_mode, in training mode, each batch with its own BatchNorm statistics,
+        as PacGAN's D sees G's output: with BatchNorm in G, inference-mode fakes are not what G
+        trains against, and D learns to tell the two modes apart instead (its loss and G's both
+        went to about 0 on ring8). The moving statistics are left to the updates."""
+        state = self.sampling_state(state)
+        if self.cfg.fakes_in_training_mode:
+            return [self.call(state, network, b, training=True)[0] for b in batches]
+        joined = ops.concatenate(batches) if len(batches) > 1 else batches[0]
+        return _split(self.call(state, network, joined, training=False)[0], len(batches))
+
 
 def _split(batch, parts):
     return [batch[i * (batch.shape[0] // parts):(i + 1) * (batch.shape[0] // parts)]
@@ -84,11 +98,10 @@ class AEGAN(RoundModel):
 
     def fakes(self, state, x_for_x_tilde, x_for_z_hat, z_for_x_hat, z_for_z_tilde):
         """The round's fakes, in inference mode (G and E calls batched: the same math)."""
-        codes = self.encode(state, ops.concatenate([x_for_x_tilde, x_for_z_hat]))
-        code_x_tilde, z_hat = _split(codes, 2)
-        generated = self.generate(state, ops.concatenate([z_for_x_hat, code_x_tilde, z_for_z_tilde]))
-        x_hat, x_tilde, image_for_z_tilde = _split(generated, 3)
-        return x_hat, x_tilde, z_hat, self.encode(state, image_for_z_tilde)
+        code_x_tilde, z_hat = self.fakes_of(state, "encoder", [x_for_x_tilde, x_for_z_hat])
+        x_hat, x_tilde, image_for_z_tilde = self.fakes_of(state, "generator",
+                                                          [z_for_x_hat, code_x_tilde, z_for_z_tilde])
+        return x_hat, x_tilde, z_hat, self.fakes_of(state, "encoder", [image_for_z_tilde])[0]
 
     def generator_encoder_loss(self, state, inputs):
         # eq. 7 for G and E: reconstruction (eq. 6) plus the four adversarial terms (eq. 2-5).
@@ -126,8 +139,8 @@ class GAN(RoundModel):
     loss_names = {"discriminator_image": ["loss"], "generator": ["adversarial_image_generated"]}
 
     def round(self, state, images, latents):
-        generate = self.compiled("fakes", lambda s, z: _split(self.generate(s, z), 2))
-        x_hat_a, x_hat_b = generate(state, ops.concatenate([latents[0], latents[1]]))
+        generate = self.compiled("fakes", lambda s, a, b: self.fakes_of(s, "generator", [a, b]))
+        x_hat_a, x_hat_b = generate(state, latents[0], latents[1])
         state, dx = self.discriminator_updates(state, "discriminator_image",
                                                [images[0], x_hat_a, images[1], x_hat_b])
         state, g = self.repeated_update(state, "generator", self.generator_loss,
@@ -136,8 +149,8 @@ class GAN(RoundModel):
 
     def generator_loss(self, state, z):
         # eq. 2 for G.
-        logits, state = self.call(state, "discriminator_image",
-                                  self.call(state, "generator", z, training=True)[0], training=True)
+        generated, state = self.call(state, "generator", z, training=True)  # keeps G's BatchNorm statistics
+        logits, state = self.call(state, "discriminator_image", generated, training=True)
         return [losses.adversarial_loss(logits, 1.0)], state
 
 
@@ -155,8 +168,8 @@ class AAE(RoundModel):
                   "generator_encoder": ["total", "image_reconstruction", "adversarial_latent_encoded"]}
 
     def round(self, state, images, latents):
-        encode = self.compiled("fakes", lambda s, x: _split(self.encode(s, x), 2))
-        z_hat_a, z_hat_b = encode(state, ops.concatenate([images[0], images[1]]))
+        encode = self.compiled("fakes", lambda s, a, b: self.fakes_of(s, "encoder", [a, b]))
+        z_hat_a, z_hat_b = encode(state, images[0], images[1])
         state, dz = self.discriminator_updates(state, "discriminator_latent",
                                                [latents[0], z_hat_a, latents[1], z_hat_b])
         state, ge = self.repeated_update(state, "generator_encoder", self.autoencoder_loss,

@@ -46,9 +46,10 @@ def _halvings(resolution):
 def build_generator(cfg):
     """G: z -> image in [-1, 1]. A 4x4 main path plus a side branch of z fed to every block."""
     z = keras.Input((cfg.latent_dim,), name="z", dtype=io_dtype())
-    if cfg.architecture == "mlp":
-        h = mlp.hidden_layers(z, cfg.hidden_units, layers.ReLU)
-        return keras.Model(z, layers.Dense(mlp.POINT_DIM, name="to_point", dtype=io_dtype())(h), name="generator")
+    if cfg.architecture in mlp.POINT_ARCHITECTURES:
+        h = mlp.body(z, cfg.architecture, "generator", cfg.hidden_units, layers.ReLU)
+        point = mlp.output_layer(mlp.POINT_DIM, "to_point", io_dtype(), cfg.architecture)(h)
+        return keras.Model(z, point, name="generator")
     seed = _channels(SEED_CHANNELS, cfg.width)
     main = layers.Dense(4 * 4 * seed, kernel_initializer=_normal(), name="main_dense")(z)
     main = layers.LayerNormalization(epsilon=1e-3, name="main_norm")(main)
@@ -86,10 +87,11 @@ def _conv_stack(x, cfg, kernel, activation):
 
 def build_encoder(cfg):
     """E: image -> z, linear output."""
-    if cfg.architecture == "mlp":
+    if cfg.architecture in mlp.POINT_ARCHITECTURES:  # G's layers, mirrored
         x = keras.Input((mlp.POINT_DIM,), name="point", dtype=io_dtype())
-        h = mlp.hidden_layers(x, cfg.hidden_units, layers.ReLU)
-        return keras.Model(x, layers.Dense(cfg.latent_dim, name="to_latent", dtype=io_dtype())(h), name="encoder")
+        h = mlp.body(x, cfg.architecture, "generator", cfg.hidden_units, layers.ReLU)
+        z = mlp.output_layer(cfg.latent_dim, "to_latent", io_dtype(), cfg.architecture)(h)
+        return keras.Model(x, z, name="encoder")
     x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image", dtype=io_dtype())
     h = layers.GaussianNoise(cfg.input_noise)(x)
     h = _conv_stack(h, cfg, kernel=4, activation=layers.ReLU)
@@ -99,10 +101,12 @@ def build_encoder(cfg):
 
 def build_image_discriminator(cfg):
     """Dx: image -> logit of 'real'."""
-    if cfg.architecture == "mlp":
+    if cfg.architecture in mlp.POINT_ARCHITECTURES:
         x = keras.Input((mlp.POINT_DIM,), name="point", dtype=io_dtype())
-        h = mlp.hidden_layers(x, cfg.hidden_units, lambda: layers.LeakyReLU(negative_slope=0.2))
-        return keras.Model(x, layers.Dense(1, name="to_logit", dtype=io_dtype())(h), name="discriminator_image")
+        h = mlp.body(x, cfg.architecture, "discriminator", cfg.hidden_units,
+                     lambda: layers.LeakyReLU(negative_slope=0.2))
+        logit = mlp.output_layer(1, "to_logit", io_dtype(), cfg.architecture)(h)
+        return keras.Model(x, logit, name="discriminator_image")
     x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image", dtype=io_dtype())
     h = layers.GaussianNoise(cfg.input_noise)(x)
     h = _conv_stack(h, cfg, kernel=3,
@@ -114,6 +118,9 @@ def build_image_discriminator(cfg):
 def build_latent_discriminator(cfg):
     """Dz: z -> logit of 'drawn from N(0, I)'. Densely connected: each block sees all before it."""
     z = keras.Input((cfg.latent_dim,), name="z", dtype=io_dtype())
+    if cfg.architecture == "pacgan":  # Dx's layers, on the latent
+        h = mlp.pacgan_discriminator_layers(z)
+        return keras.Model(z, mlp.output_layer(1, "to_logit", io_dtype(), "pacgan")(h), name="discriminator_latent")
     features = layers.GaussianNoise(cfg.input_noise)(z)
     for i in range(cfg.latent_blocks):
         h = layers.Dense(cfg.latent_block_units, name=f"block{i}_dense")(features)

@@ -24,13 +24,16 @@ class OGANConfig:
     qp_weight: float = 0.25  # lambda_1 * n_x of eq. 12: lambda_1 = 0.25 / n_x
     learning_rate: float = 1e-4  # RMSprop, rho 0.99, one optimizer over E and G
     rmsprop_rho: float = 0.99
+    optimizer: str = "rmsprop"  # or "adam" (the "pacgan" preset's)
+    adam_beta_1: float = 0.8
     reconstruction_scale: float = 1.0  # the authors' code uses 0.9 (eq. 10 has none)
     adversarial: str = "linear"  # eq. 11: f(t) = h(t) = t, g(t) = -t
     score: str = "average"
     generator_norm: str = "batch"  # the authors' 4x4 variant modulates BatchNorm by z
     ema_decays: tuple = ()  # weight averages kept (the authors': 0.999, 0.9999); the first samples
     mirror: bool = False  # the paper does not flip images
-    architecture: str = "conv"  # "mlp": dense networks on 2-D points (mode-collapse benchmark)
+    # "mlp" or "pacgan": dense networks on 2-D points (mode-collapse benchmark, common/mlp.py)
+    architecture: str = "conv"
     hidden_units: int = 128
     # Layers compute in bfloat16 or float16 under a mixed policy; weights, network outputs and
     # losses stay float32 (float16 adds dynamic loss scaling).
@@ -46,9 +49,10 @@ class OGANConfig:
         return int(math.log2(self.resolution)) - 2
 
     def validate(self):
-        require(self.architecture in ("conv", "mlp"),
-                f"architecture must be one of conv, mlp, not {self.architecture!r}")
-        require(self.resolution in RESOLUTIONS or self.architecture == "mlp",
+        require(self.architecture in ("conv", "mlp", "pacgan"),
+                f"architecture must be one of conv, mlp, pacgan, not {self.architecture!r}")
+        require(self.optimizer in ("rmsprop", "adam"), f"optimizer must be rmsprop or adam, not {self.optimizer!r}")
+        require(self.resolution in RESOLUTIONS or self.architecture != "conv",
              f"resolution must be one of {', '.join(map(str, RESOLUTIONS))}, not {self.resolution}")
         require(self.z_dim >= 2, f"z size must be at least 2 (a correlation needs two values), not {self.z_dim}")
         require(self.batch_size >= 1, f"batch size must be at least 1, not {self.batch_size}")
@@ -86,6 +90,11 @@ PRESETS = {
     # against 0.53 over steps 200-300); with the paper's weight 0.5 it levelled off near
     # 0.66 by step 3,000; over steps 300-400, weight 0.5, 1 and 2 gave 0.56, 0.69 and 0.81.
     "small": {"resolution": 32, "width": 0.5, "steps": 8000, "correlation_weight": 2.0},
+    # PacGAN's 2-D protocol (aegan/config.py): its networks (E as its D, with a z_dim output),
+    # batch 100, Adam 1e-4 with beta_1 0.8. z stays 8-D: the correlation term of eq. 11 is
+    # +-1 for any two 2-D vectors, so a 2-D z would leave O-GAN without it.
+    "pacgan": {"architecture": "pacgan", "z_dim": 8, "batch_size": 100, "steps": 400_000,
+               "optimizer": "adam", "adam_beta_1": 0.8},
     # Seconds: for tests.
     "tiny": {"resolution": 32, "width": 0.0625, "z_dim": 16, "batch_size": 8, "steps": 4},
 }

@@ -4,7 +4,7 @@ from keras import ops
 
 from common.images import GridLayout
 from common.model import PureModel
-from common.optimizer import RMSprop
+from common.optimizer import Adam, RMSprop
 from ogan import losses
 from ogan.networks import build_encoder, build_generator, build_head
 
@@ -36,6 +36,8 @@ class OGAN(PureModel):
         return nets
 
     def make_optimizer(self, learning_rate):
+        if self.cfg.optimizer == "adam":
+            return Adam(learning_rate, beta_1=self.cfg.adam_beta_1)
         return RMSprop(learning_rate, rho=self.cfg.rmsprop_rho)
 
     def round(self, state, images, latents):

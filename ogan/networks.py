@@ -25,10 +25,12 @@ def _channels(cfg):
 
 def build_encoder(cfg):
     """E: image -> R^z_dim. Its mean over dimensions is the discriminator's score (eq. 8)."""
-    if cfg.architecture == "mlp":
+    if cfg.architecture in mlp.POINT_ARCHITECTURES:  # E is the discriminator: D's layers
         x = keras.Input((mlp.POINT_DIM,), name="point", dtype=io_dtype())
-        h = mlp.hidden_layers(x, cfg.hidden_units, lambda: layers.LeakyReLU(negative_slope=cfg.leaky_slope))
-        return keras.Model(x, layers.Dense(cfg.z_dim, name="to_latent", dtype=io_dtype())(h), name="encoder")
+        h = mlp.body(x, cfg.architecture, "discriminator", cfg.hidden_units,
+                     lambda: layers.LeakyReLU(negative_slope=cfg.leaky_slope))
+        z = mlp.output_layer(cfg.z_dim, "to_latent", io_dtype(), cfg.architecture)(h)
+        return keras.Model(x, z, name="encoder")
     x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image", dtype=io_dtype())
     h = x
     for i, channels in enumerate(_channels(cfg)):
@@ -64,10 +66,11 @@ def _normalise(h, z, cfg, name):
 
 def build_generator(cfg):
     """G: z -> image in [-1, 1]."""
-    if cfg.architecture == "mlp":
+    if cfg.architecture in mlp.POINT_ARCHITECTURES:
         z = keras.Input((cfg.z_dim,), name="z", dtype=io_dtype())
-        h = mlp.hidden_layers(z, cfg.hidden_units, layers.ReLU)
-        return keras.Model(z, layers.Dense(mlp.POINT_DIM, name="to_point", dtype=io_dtype())(h), name="generator")
+        h = mlp.body(z, cfg.architecture, "generator", cfg.hidden_units, layers.ReLU)
+        point = mlp.output_layer(mlp.POINT_DIM, "to_point", io_dtype(), cfg.architecture)(h)
+        return keras.Model(z, point, name="generator")
     channels = _channels(cfg)[::-1]
     z = keras.Input((cfg.z_dim,), name="z", dtype=io_dtype())
     h = layers.Dense(4 * 4 * channels[0], kernel_initializer=_normal(), name="from_latent")(z)
