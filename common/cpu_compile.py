@@ -101,13 +101,13 @@ def measure(model, state, batches, fused):
     return found
 
 
-def choose(model, state, batches, fused, mode="auto", cache_dir=None, recorded=None):
+def choose(model, state, batches, fused, mode="auto", cache_dir=None, recorded=None, rounds_per_call=1):
     """Set model.xla_on_cpu for a run and return the line that says what was chosen and why.
 
     mode: "xla" or "graph" forces it; "auto" takes the run's own earlier choice (`recorded`, from
     its checkpoint: a resumed run computes as the unbroken one did), else the cached decision for
     this CPU, versions and config, else measures both on `state` and `batches` (the trial's
-    rounds are discarded).
+    rounds are discarded). Several rounds per call take XLA without a trial.
     """
     if mode not in MODES:
         raise UserError(f"--cpu-compile must be one of {', '.join(MODES)}, not {mode!r}")
@@ -119,6 +119,10 @@ def choose(model, state, batches, fused, mode="auto", cache_dir=None, recorded=N
     if recorded in ("xla", "graph"):
         model.xla_on_cpu = recorded == "xla"
         return f"CPU compile: {_describe(recorded)}, as this run chose when it started"
+    if rounds_per_call > 1:
+        model.xla_on_cpu = True
+        return (f"CPU compile: {_describe('xla')}, for {rounds_per_call} rounds per call (small dense networks "
+                "looped in one program: no trial; --cpu-compile graph forces the other)")
     if not fused:
         default = "xla" if model.xla_on_cpu else "graph"
         return (f"CPU compile: {_describe(default)}, {type(model).__name__}'s default (a run this short "

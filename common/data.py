@@ -196,11 +196,18 @@ class RoundSampler:
         self.mirror = mirror
         self.epoch_size = len(train_images) * (2 if mirror else 1)
 
+    def _order(self, epoch):
+        """The epoch's seeded order (the last one kept: a round draws from one or two epochs)."""
+        kept = getattr(self, "_last_order", (None, None))  # one read: another thread may replace it
+        if kept[0] != epoch:
+            kept = self._last_order = (epoch, np.random.default_rng([self.seed, 0, epoch]).permutation(self.epoch_size))
+        return kept[1]
+
     def _indices(self, start, count):
         out = []
         while count > 0:
             epoch, offset = divmod(start, self.epoch_size)
-            order = np.random.default_rng([self.seed, 0, epoch]).permutation(self.epoch_size)
+            order = self._order(epoch)
             take = order[offset:offset + count]
             out.append(take)
             start, count = start + len(take), count - len(take)
@@ -226,25 +233,33 @@ class RoundSampler:
             (self.latents_per_round, b, self.latent_dim), dtype=np.float32)
         return images, latents
 
-    def prefetch(self, first_round, last_round, depth=3, place=None):
+    def rounds(self, first, last):
+        """Rounds first..last-1 stacked: (images (R, k, B, ...), latents (R, m, B, D))."""
+        images, latents = zip(*(self.round(r) for r in range(first, last)))
+        return np.stack(images), np.stack(latents)
+
+    def prefetch(self, first_round, last_round, depth=3, place=None, spans=None):
         """Yields rounds first..last-1, prepared by a background thread (and, given `place`,
-        copied to the device by it: the step never waits for the host)."""
+        copied to the device by it: the step never waits for the host). Given `spans`, a list
+        of (first, last) that cover those rounds, yields each span's rounds stacked instead."""
         q = queue.Queue(maxsize=depth)
         stop = threading.Event()
+        items = spans or [(r, None) for r in range(first_round, last_round)]
 
         def work():
             try:
-                for r in range(first_round, last_round):
+                for first, last in items:
                     if stop.is_set():
                         return
-                    q.put(place(self.round(r)) if place else self.round(r))
+                    batches = self.round(first) if last is None else self.rounds(first, last)
+                    q.put(place(batches) if place else batches)
             except BaseException as e:  # handed to the consumer, which raises it
                 q.put(e)
 
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
         try:
-            for _ in range(first_round, last_round):
+            for _ in items:
                 item = q.get()
                 if isinstance(item, BaseException):
                     raise item

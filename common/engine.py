@@ -31,6 +31,10 @@ if BACKEND == "jax":
     def to_numpy(tree):
         return jax.tree_util.tree_map(lambda a: jax.device_get(a), tree)
 
+    def scan(fn, init, xs):
+        """fn(carry, x) -> (carry, y) over the leading axis of xs: (last carry, stacked ys)."""
+        return jax.lax.scan(fn, init, xs)
+
     def to_device(tree):
         """Arrays copied to the default device (ahead of the step that needs them)."""
         return jax.device_put(tree)
@@ -154,6 +158,26 @@ elif BACKEND == "tensorflow":
 
     def to_numpy(tree):
         return tf.nest.map_structure(lambda a: np.asarray(a), tree)
+
+    def scan(fn, init, xs):
+        """fn(carry, x) -> (carry, y) over the leading axis of xs: (last carry, stacked ys), as
+        jax.lax.scan. (keras.ops.scan under TensorFlow needs every y shaped as the carry.)"""
+        init, xs = tf.nest.map_structure(tf.convert_to_tensor, (init, xs))
+        first = tf.nest.flatten(xs)[0]
+        count = first.shape[0] if first.shape[0] is not None else tf.shape(first)[0]
+        # The ys' structure, dtypes and shapes, from a trace of fn that the program does not keep.
+        specs = tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape, t.dtype), init), \
+            tf.nest.map_structure(lambda t: tf.TensorSpec(t.shape[1:], t.dtype), xs)
+        y_like = tf.function(fn).get_concrete_function(*specs).structured_outputs[1]
+        ys = [tf.TensorArray(y.dtype, size=count, element_shape=y.shape) for y in tf.nest.flatten(y_like)]
+
+        def body(i, carry, ys):
+            carry, y = fn(carry, tf.nest.map_structure(lambda a: a[i], xs))
+            return i + 1, carry, [a.write(i, v) for a, v in zip(ys, tf.nest.flatten(y))]
+
+        _, carry, ys = tf.while_loop(lambda i, *_: i < count, body, (tf.constant(0), init, ys),
+                                     maximum_iterations=count)
+        return carry, tf.nest.pack_sequence_as(y_like, [a.stack() for a in ys])
 
     def to_device(tree):
         """Arrays copied to the default device (ahead of the step that needs them)."""

@@ -277,14 +277,15 @@ def _raise_keyboard_interrupt(signum, frame):
 
 def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
           checkpoint_every=1000, sample_every=1000, keep=3, verbose=1, skip_nonfinite=False,
-          cpu_compile_mode="auto", cache_dir=None):
+          cpu_compile_mode="auto", cache_dir=None, rounds_per_call=1):
     """Train `model` to `steps` steps (rounds of model.steps_per_round), writing under out_dir.
 
     Ctrl-C or SIGTERM writes a checkpoint and exits; any other error keeps the last finished
     step. A NaN or infinite loss or weight stops the run at the last good state (or, with
     skip_nonfinite, drops that round's update and goes on). Under TensorFlow on a CPU,
     cpu_compile_mode chooses XLA or a graph without it (common/cpu_compile.py; the decision is
-    cached under cache_dir).
+    cached under cache_dir). With rounds_per_call above 1, that many rounds run as one program
+    (PureModel.train_rounds): for small networks, whose rounds are mostly per-call cost.
 
     In a run over several processes (engine.join_launched_processes) every process trains, and
     only the first writes out_dir; every process reads it to resume.
@@ -308,14 +309,15 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
             pass
         try:
             return _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint_every,
-                          sample_every, keep, verbose, skip_nonfinite, cpu_compile_mode, cache_dir)
+                          sample_every, keep, verbose, skip_nonfinite, cpu_compile_mode, cache_dir,
+                          rounds_per_call)
         finally:
             if term is not None:
                 signal.signal(signal.SIGTERM, term)
 
 
 def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint_every, sample_every,
-           keep, verbose, skip_nonfinite, cpu_compile_mode, cache_dir):
+           keep, verbose, skip_nonfinite, cpu_compile_mode, cache_dir, rounds_per_call):
     ckpt_dir = os.path.join(out_dir, "checkpoints")
     state, start_step, recorded_compile = model.initial_state(), 0, None
     latest = checkpoint.load_latest(ckpt_dir)
@@ -353,7 +355,7 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
     fused = last_round >= FUSE_MIN_ROUNDS  # not rounds left: a resumed run computes as an unbroken one
     if first_round < last_round and cpu_compile.applies(model):
         print(cpu_compile.choose(model, state, model.place_batches(sampler.round(first_round)), fused,
-                                 cpu_compile_mode, cache_dir, recorded_compile), flush=True)
+                                 cpu_compile_mode, cache_dir, recorded_compile, rounds_per_call), flush=True)
         meta = {**meta, "cpu_compile": "xla" if model.xla_on_cpu else "graph"}
     bar = Progbar(last_round * per_round, verbose=verbose, unit_name="step")
     step, saved_step, skipped = start_step, start_step, 0
@@ -365,30 +367,56 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
         logs.flush(sync=True)  # the log reaches every checkpoint's step
         return checkpoint.save(ckpt_dir, step, state, meta, keep=keep)
 
+    # Several rounds per call: spans of rounds_per_call rounds, aligned to multiples of it from
+    # round 0 (a resumed run makes the same calls), each one program (PureModel.train_rounds).
+    spans = None
+    if rounds_per_call > 1:
+        if skip_nonfinite:
+            raise RunError("--skip-nonfinite drops single rounds: it needs one round per call")
+        edges = sorted({first_round, last_round,
+                        *range(-(-first_round // rounds_per_call) * rounds_per_call, last_round, rounds_per_call)})
+        spans = list(zip(edges[:-1], edges[1:]))
+
+    def at_boundary(first_step, last_step, every):
+        """Whether a multiple of `every` lies in the steps first_step..last_step (inclusive)."""
+        return last_step // every > (first_step - 1) // every
+
     try:
-        for r, (imgs, zs) in enumerate(sampler.prefetch(first_round, last_round, place=model.place_batches), first_round):
-            new_state, losses, finite = model.train_round(state, imgs, zs, fused)
-            losses, finite = engine.to_numpy((losses, finite))
-            row = {"step": (r + 1) * per_round, **_summarise(model, losses), "seconds": time.time() - t0}
-            bad = [k for k, v in row.items() if not np.isfinite(v)]
-            if not bad and not bool(finite):
-                bad = ["a weight"]
-            if bad:
-                what = f"step {row['step']}: {', '.join(bad)} became NaN or infinite"
-                if not skip_nonfinite:
-                    raise NonFiniteError(f"{what}; stopped at the last good state (step {step}). Continue "
-                                         "with --resume, or add --skip-nonfinite to drop such updates")
-                skipped += 1
-                print(f"\n{what}; update dropped ({skipped} so far)", file=sys.stderr)
+        calls = sampler.prefetch(first_round, last_round, place=model.place_batches, spans=spans)
+        for r0, (imgs, zs) in zip((a for a, _ in spans) if spans else range(first_round, last_round), calls):
+            if spans:
+                new_state, losses, good = model.train_rounds(state, imgs, zs)
+                losses, good = engine.to_numpy((losses, good))
+                results = [({k: v[i] for k, v in losses.items()}, g) for i, g in enumerate(good)]
             else:
+                new_state, losses, finite = model.train_round(state, imgs, zs, fused)
+                results = [engine.to_numpy((losses, finite))]
+            first_step = step + 1
+            for i, (losses, finite) in enumerate(results):
+                row = {"step": (r0 + i + 1) * per_round, **_summarise(model, losses), "seconds": time.time() - t0}
+                bad = [k for k, v in row.items() if not np.isfinite(v)]
+                if not bad and not bool(finite):
+                    bad = ["a weight"]
+                if bad:
+                    what = f"step {row['step']}: {', '.join(bad)} became NaN or infinite"
+                    if spans:  # the program kept the last good round's state
+                        state = new_state
+                    if not skip_nonfinite:
+                        raise NonFiniteError(f"{what}; stopped at the last good state (step {step}). Continue "
+                                             "with --resume, or add --skip-nonfinite to drop such updates")
+                    skipped += 1
+                    print(f"\n{what}; update dropped ({skipped} so far)", file=sys.stderr)
+                else:
+                    logs.write(row)
+                step = row["step"]
+            if not bad:
                 state = new_state
-                logs.write(row)
-            step = row["step"]
+            last = step >= last_round * per_round
             bar.update(step, values=[(k, v) for k, v in row.items() if k not in ("step", "seconds")][:4])
-            if step % checkpoint_every < per_round or r == last_round - 1:
+            if at_boundary(first_step, step, checkpoint_every) or last:
                 save_checkpoint()
                 saved_step = step
-            if first and (step % sample_every < per_round or r == last_round - 1):
+            if first and (at_boundary(first_step, step, sample_every) or last):
                 # Over several processes the state spans them all: the grids are drawn from a host copy.
                 on_host = state if engine.process_count() == 1 else engine.to_numpy(state)
                 save_grids(inference, on_host, out_dir, step, fixed_images, fixed_z, meta["seed"], model.grids)

@@ -196,6 +196,31 @@ class PureModel:
             return new_state, losses, self.compiled("all_finite", all_finite)(new_state)
         return self.compiled("round", self._whole_round)(state, images, latents)
 
+    def train_rounds(self, state, images, latents):
+        """Several rounds as one compiled program, looped inside it: images (R, images_per_round,
+        B, ...), latents (R, latents_per_round, B, D), one round's batches per leading index.
+
+        Returns (state, {optimizer: (R, updates, k) losses}, (R,) whether each round was
+        finite). A round with a loss or weight that is not finite leaves the state as it was,
+        and so does every round after it: the state returned is the last good round's.
+        For small networks, where a round is mostly the cost of a call (the 2-D benchmark),
+        this takes the per-call cost off every round but one (common/loop.py, rounds_per_call).
+        """
+        return self.compiled("rounds", self._many_rounds)(state, images, latents)
+
+    def _many_rounds(self, state, images, latents):
+        def one_round(carry, batches):
+            state, stopped = carry
+            new_state, losses, finite = self._whole_round(state, *batches)
+            good = ops.logical_and(ops.logical_and(finite, every_finite(keras.tree.flatten(losses))),
+                                   ops.logical_not(stopped))
+            state = keras.tree.map_structure(lambda new, old: ops.where(good, new, old), new_state, state)
+            return (state, ops.logical_not(good)), (losses, good)
+
+        (state, _), (losses, good) = engine.scan(one_round, (state, ops.convert_to_tensor(False)),
+                                                 (images, latents))
+        return state, losses, good
+
     def _whole_round(self, state, images, latents):
         self._inlining.active = True
         try:

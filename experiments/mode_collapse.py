@@ -2,14 +2,19 @@
 
     python experiments/mode_collapse.py --data grid25 --seeds 5 --steps 8000 --out results/mc-grid25
     python experiments/mode_collapse.py --data ring8 --seeds 5 --steps 8000 --out results/mc-ring8
+    python experiments/mode_collapse.py --data ring8 --protocol pacgan --models gan --seeds 1 --steps 100000 --curve-every 10000 --out results/pacgan-ring8
     python experiments/mode_collapse.py --data faces.zip --preset small --seeds 5 --out results/mc-faces
     python experiments/mode_collapse.py --data stacked-digits --seeds 5 --steps 4000 --out results/mc-stacked
     python experiments/mode_collapse.py --data stacked-digits --seeds 1 --steps 8000 --curve-every 500 --out results/mc-stacked-curve
 
-`--data ring8` / `grid25`: PacGAN's 2-D Gaussian mixtures, learned by small dense networks
-with each model's own losses, update order and training loop. 2,500 samples per run: modes
-covered (at least one sample within 3 standard deviations of a mode's mean) and the share
-of such high-quality samples; each run's samples are saved as samples.npy beside it.
+`--data ring8` / `grid25`: PacGAN's 2-D Gaussian mixtures, learned with each model's own
+losses, update order and training loop, under one of two protocols: `--protocol mlp` (the
+default), this project's small dense networks with each model's own optimizers, or
+`--protocol pacgan`, PacGAN's networks, optimizer and loss, under which its published
+figures were measured. 2,500 samples per run: modes covered (at least one sample within 3
+standard deviations of a mode's mean) and the share of such high-quality samples; each
+run's samples are saved as samples.npy beside it. `--rounds-per-call` (default 100) runs
+that many rounds as one compiled program.
 `--data stacked-digits`: three embedded digits stacked as R, G and B, 1,000 modes (the
 Stacked-MNIST protocol, common/stacked_digits.py); 26,000 samples per run read back by a
 digit classifier: modes (distinct triples), KL of their histogram from the uniform, and the
@@ -37,24 +42,32 @@ import _setup
 
 MODELS = ("gan", "aae", "aegan", "ogan")
 SAMPLES = 2500
-# The 2-D setting for every model: dense networks, latent 8 (O-GAN needs at least 3 for its
-# correlation), batch 100; learning rates, losses and update order stay each model's own.
+# The 2-D protocols. "mlp", this project's own: dense networks of 3 x 128 units, latent 8 (O-GAN
+# needs at least 3 for its correlation), batch 100, and each model's own learning rates,
+# optimizers and labels from its paper preset. "pacgan": PacGAN's 2-D networks, optimizer and
+# loss (the "pacgan" presets, aegan/config.py), under which its published figures were measured.
+# Either way the losses and update order stay each model's own.
+PROTOCOLS = ("mlp", "pacgan")
 POINT_SETTING = {"architecture": "mlp", "batch_size": 100}
 
 
-def build(name, preset, steps, points):
-    """(config, model class or builder) for one model at a preset, or in the 2-D setting."""
+def build(name, preset, steps, points, protocol="mlp"):
+    """(config, model class or builder) for one model at a preset, or under a 2-D protocol."""
+    if points and protocol == "pacgan":
+        preset, extra = "pacgan", {}
     if name == "ogan":
         from ogan.config import make_config
         from ogan.models import OGAN
 
-        extra = {**POINT_SETTING, "z_dim": 8} if points else {}
-        return make_config(preset, steps=steps, **extra), OGAN
+        if points and protocol == "mlp":
+            preset, extra = "paper", {**POINT_SETTING, "z_dim": 8}
+        return make_config(preset, steps=steps, **(extra if points else {})), OGAN
     from aegan.config import make_config
     from aegan.models import build_model
 
-    extra = {**POINT_SETTING, "latent_dim": 8, "mirror": False} if points else {}
-    return make_config(preset, model=name, steps=steps, **extra), build_model
+    if points and protocol == "mlp":
+        preset, extra = "paper", {**POINT_SETTING, "latent_dim": 8, "mirror": False}
+    return make_config(preset, model=name, steps=steps, **(extra if points else {})), build_model
 
 
 def verdict(row, reference):
@@ -265,6 +278,10 @@ def main(argv=None):
     p.add_argument("--bins", type=int, default=100, help="K of NDB (default 100)")
     p.add_argument("--center-crop", action="store_true")
     p.add_argument("--curve-every", type=int, help="keep a checkpoint every N steps and measure each")
+    p.add_argument("--protocol", default="mlp", choices=PROTOCOLS,
+                   help="2-D only: this project's small networks (mlp, default) or PacGAN's setting (pacgan)")
+    p.add_argument("--rounds-per-call", type=int, default=100,
+                   help="2-D only: rounds run as one compiled program (default 100; 1: one per call)")
     p.add_argument("--cache-dir", default=os.path.join(_setup.ROOT, "results", "cache"))
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
@@ -277,16 +294,18 @@ def main(argv=None):
         raise UserError(f"--models takes a comma-separated list of {', '.join(MODELS)}, not {args.models!r}")
     if args.seeds < 1:
         raise UserError(f"--seeds must be at least 1, not {args.seeds}")
+    if args.rounds_per_call < 1:
+        raise UserError(f"--rounds-per-call must be at least 1, not {args.rounds_per_call}")
     if args.curve_every is not None and args.curve_every < 1:
         raise UserError(f"--curve-every must be at least 1, not {args.curve_every}")
     points = args.data if args.data in mixtures.MIXTURES else None
-    configs = {m: build(m, "paper" if points else args.preset, args.steps, points) for m in names}
+    configs = {m: build(m, args.preset, args.steps, points, args.protocol) for m in names}
     if points:
         if args.steps is None:
             raise UserError("give --steps for the 2-D benchmark")
         train, test, source = mixtures.sample(points, 50_000, seed=0), mixtures.sample(points, SAMPLES, seed=1), points
         reference, ref_figures = None, {}
-        title = f"{points}: {len(names)} models x {args.seeds} seeds, {args.steps} steps"
+        title = f"{points}: {len(names)} models x {args.seeds} seeds, {args.steps} steps, protocol {args.protocol}"
     else:
         from common import evaluation
 
@@ -333,7 +352,7 @@ def main(argv=None):
                                   preset="2d" if points else args.preset, resume=latest is not None,
                                   checkpoint_every=every, sample_every=cfg.steps,
                                   keep=cfg.steps // every + 2 if args.curve_every else 3,
-                                  cache_dir=args.cache_dir)
+                                  cache_dir=args.cache_dir, rounds_per_call=args.rounds_per_call if points else 1)
         if args.curve_every:
             curve += measure_checkpoints(name, seed, model, run_dir, points, test, reference, ref_figures)
         row = {"model": name, "seed": seed, "step": cfg.steps,

@@ -1,0 +1,81 @@
+"""Rounds per second on the 2-D benchmark: one round per call against several rounds looped
+inside one compiled program (PureModel.train_rounds, mode_collapse.py's --rounds-per-call).
+
+    python benchmarks/rounds_2d.py                                   # TensorFlow
+    KERAS_BACKEND=jax python benchmarks/rounds_2d.py
+    python benchmarks/rounds_2d.py --models aegan,gan --protocols mlp,pacgan --per-call 1,100
+
+A 2-D round is small: under the "mlp" protocol almost all of its time is the cost of a call.
+One round per call is timed as training runs it today (the fused round, 200 rounds or more);
+the first call of each (compilation) is excluded and printed apart. The figure is the best
+of --repeats timings of --rounds rounds. Prints figures; asserts nothing.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import numpy as np
+
+from common import data, engine, mixtures
+from common.cpu_compile import cpu_name
+from mode_collapse import build
+
+
+def time_rounds(model, sampler, rounds, per_call, repeats):
+    """(seconds per round, seconds for the first call) with `per_call` rounds per call."""
+    state = model.initial_state()
+    if per_call == 1:
+        batches = [model.place_batches(sampler.round(r)) for r in range(rounds)]
+        call = lambda s, b: model.train_round(s, *b, fused=True)
+    else:
+        batches = [model.place_batches(sampler.rounds(r, r + per_call)) for r in range(0, rounds, per_call)]
+        call = lambda s, b: model.train_rounds(s, *b)
+    t = time.perf_counter()
+    state = call(state, batches[0])[0]
+    engine.to_numpy(state)
+    first = time.perf_counter() - t
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for b in batches:
+            state = call(state, b)[0]
+        engine.to_numpy(state)
+        best = min(best, (time.perf_counter() - t) / (len(batches) * per_call))
+    return best, first
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", default="aegan,gan,aae,ogan")
+    p.add_argument("--protocols", default="mlp,pacgan")
+    p.add_argument("--per-call", default="1,100", help="rounds per call to compare (1: today's loop)")
+    p.add_argument("--rounds", type=int, default=200, help="rounds timed (a multiple of every --per-call)")
+    p.add_argument("--repeats", type=int, default=3)
+    args = p.parse_args()
+    per_calls = [int(k) for k in args.per_call.split(",")]
+    print(f"backend {keras.backend.backend()} on {', '.join(engine.device_names())}; CPU: {cpu_name()}")
+    print("model  protocol  rounds/call  ms/round  rounds/s  steps/s  first call (s)  speed-up")
+    for protocol in args.protocols.split(","):
+        for name in args.models.split(","):
+            cfg, builder = build(name, "small", 400_000, "ring8", protocol)
+            keras.utils.set_random_seed(0)
+            model = builder(cfg)
+            sampler = data.RoundSampler(mixtures.sample("ring8", 50_000), cfg.batch_size, model.images_per_round,
+                                        model.latents_per_round, model.latent_dim, 0, mirror=False)
+            base = None
+            for k in per_calls:
+                seconds, first = time_rounds(model, sampler, args.rounds, k, args.repeats)
+                base = base or seconds
+                print(f"{name:6s} {protocol:8s} {k:11d} {1e3 * seconds:9.2f} {1 / seconds:9.0f} "
+                      f"{model.steps_per_round / seconds:8.0f} {first:15.1f} {base / seconds:8.1f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()
