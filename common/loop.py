@@ -285,7 +285,7 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
     skip_nonfinite, drops that round's update and goes on). Under TensorFlow on a CPU,
     cpu_compile_mode chooses XLA or a graph without it (common/cpu_compile.py; the decision is
     cached under cache_dir). With rounds_per_call above 1, that many rounds run as one program
-    (PureModel.train_rounds): for small networks, whose rounds are mostly per-call cost.
+    (PureModel.train_rounds), on one device.
 
     In a run over several processes (engine.join_launched_processes) every process trains, and
     only the first writes out_dir; every process reads it to resume.
@@ -373,6 +373,8 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
     if rounds_per_call > 1:
         if skip_nonfinite:
             raise RunError("--skip-nonfinite drops single rounds: it needs one round per call")
+        if model.data_parallel:
+            raise RunError("several rounds per call run on one device: train on several with one round per call")
         edges = sorted({first_round, last_round,
                         *range(-(-first_round // rounds_per_call) * rounds_per_call, last_round, rounds_per_call)})
         spans = list(zip(edges[:-1], edges[1:]))

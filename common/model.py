@@ -203,8 +203,8 @@ class PureModel:
         Returns (state, {optimizer: (R, updates, k) losses}, (R,) whether each round was
         finite). A round with a loss or weight that is not finite leaves the state as it was,
         and so does every round after it: the state returned is the last good round's.
-        For small networks, where a round is mostly the cost of a call (the 2-D benchmark),
-        this takes the per-call cost off every round but one (common/loop.py, rounds_per_call).
+        It takes the cost of a call off every round but one (common/loop.py, rounds_per_call);
+        on the 2-core CPU the 2-D rounds ran 1.0-1.8x faster so (README, "Speed").
         """
         return self.compiled("rounds", self._many_rounds)(state, images, latents)
 
