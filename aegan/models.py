@@ -1,8 +1,8 @@
 """AEGAN and its GAN and AAE baselines: one round of the authors' training loop each.
 
 A round is 4 of the authors' "steps". Its fakes are made once, in inference mode, at the
-start (the authors' `predict`; in training mode for BatchNorm generators, `fakes_of`); then come 4 discriminator updates and 4 generator-side
-updates, each its own optimizer step, as pure functions of `state`, a dict of arrays.
+start (the authors' `predict`; in training mode for BatchNorm generators: `fakes_of`); then
+come 4 discriminator updates and 4 generator-side updates, each its own optimizer step, as pure functions of `state`, a dict of arrays.
 Runs of at least `loop.FUSE_MIN_ROUNDS` rounds compile the whole round, its 12 updates
 unrolled (XLA:CPU runs convolutions inside a loop body far off its fast path), as one
 program: one call per round (`PureModel.train_round`). Shorter runs compile each kind of
@@ -97,7 +97,7 @@ class AEGAN(RoundModel):
                        "generator_encoder": ge}
 
     def fakes(self, state, x_for_x_tilde, x_for_z_hat, z_for_x_hat, z_for_z_tilde):
-        """The round's fakes, in inference mode (G and E calls batched: the same math)."""
+        """The round's fakes (`fakes_of`: in inference mode, or training mode under BatchNorm)."""
         code_x_tilde, z_hat = self.fakes_of(state, "encoder", [x_for_x_tilde, x_for_z_hat])
         x_hat, x_tilde, image_for_z_tilde = self.fakes_of(state, "generator",
                                                           [z_for_x_hat, code_x_tilde, z_for_z_tilde])
