@@ -5,9 +5,9 @@ start (the authors' `predict`; in training mode for BatchNorm generators: `fakes
 come 4 discriminator updates and 4 generator-side updates, each its own optimizer step, as
 pure functions of `state`, a dict of arrays. Runs of at least `loop.FUSE_MIN_ROUNDS` rounds
 compile the whole round, its 12 updates unrolled (XLA:CPU runs convolutions inside a loop
-body far off its fast path), as one program: one call per round (`PureModel.train_round`). Shorter runs compile each kind of
-update once and call them in turn, passing device arrays: slower per round, but about 3x
-quicker to compile. Both compute the same round (tests/test_training.py).
+body far off its fast path), as one program: one call per round (`PureModel.train_round`).
+Shorter runs compile each kind of update once and call them in turn, passing device arrays:
+slower per round, but about 3x quicker to compile. Both compute the same round (tests/test_training.py).
 """
 
 import numpy as np
