@@ -195,10 +195,11 @@ class RoundSampler:
         self.seed = seed
         self.mirror = mirror
         self.epoch_size = len(train_images) * (2 if mirror else 1)
+        self._last_order = (None, None)  # (epoch, its order): a round draws from one or two epochs
 
     def _order(self, epoch):
-        """The epoch's seeded order (the last one kept: a round draws from one or two epochs)."""
-        kept = getattr(self, "_last_order", (None, None))  # one read: another thread may replace it
+        """The epoch's seeded order, kept for the rounds after it."""
+        kept = self._last_order  # one read: another thread may replace it
         if kept[0] != epoch:
             kept = self._last_order = (epoch, np.random.default_rng([self.seed, 0, epoch]).permutation(self.epoch_size))
         return kept[1]

@@ -31,7 +31,7 @@ def _normal():
 
 
 class Maxout(layers.Layer):
-    """The largest of each group of `pieces` consecutive features: (..., units * pieces) -> (..., units)."""
+    """The largest of each group of `pieces` consecutive features: (batch, units * pieces) -> (batch, units)."""
 
     def __init__(self, pieces, **kwargs):
         super().__init__(**kwargs)

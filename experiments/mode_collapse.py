@@ -53,21 +53,19 @@ POINT_SETTING = {"architecture": "mlp", "batch_size": 100}
 
 def build(name, preset, steps, points, protocol="mlp"):
     """(config, model class or builder) for one model at a preset, or under a 2-D protocol."""
-    if points and protocol == "pacgan":
-        preset, extra = "pacgan", {}
+    mlp = points and protocol == "mlp"
+    if points:  # the 2-D protocols set their own preset
+        preset = "pacgan" if protocol == "pacgan" else "paper"
     if name == "ogan":
         from ogan.config import make_config
         from ogan.models import OGAN
 
-        if points and protocol == "mlp":
-            preset, extra = "paper", {**POINT_SETTING, "z_dim": 8}
-        return make_config(preset, steps=steps, **(extra if points else {})), OGAN
+        return make_config(preset, steps=steps, **({**POINT_SETTING, "z_dim": 8} if mlp else {})), OGAN
     from aegan.config import make_config
     from aegan.models import build_model
 
-    if points and protocol == "mlp":
-        preset, extra = "paper", {**POINT_SETTING, "latent_dim": 8, "mirror": False}
-    return make_config(preset, model=name, steps=steps, **(extra if points else {})), build_model
+    extra = {**POINT_SETTING, "latent_dim": 8, "mirror": False} if mlp else {}
+    return make_config(preset, model=name, steps=steps, **extra), build_model
 
 
 def verdict(row, reference):
