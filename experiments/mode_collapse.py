@@ -340,7 +340,9 @@ def main(argv=None):
         keras.utils.set_random_seed(seed)
         model = builder(cfg)
         latest = checkpoint.load_latest(os.path.join(run_dir, "checkpoints"))
+        step = cfg.steps
         if latest and latest[1]["step"] >= cfg.steps:
+            step = latest[1]["step"]  # a run trained further earlier is measured where it stopped
             state = checkpoint.unflatten(latest[2], model.initial_state())
             tqdm.write(f"{run_dir}: finished at step {latest[1]['step']}, evaluating")
         else:
@@ -353,7 +355,7 @@ def main(argv=None):
                                   cache_dir=args.cache_dir, rounds_per_call=args.rounds_per_call if points else 1)
         if args.curve_every:
             curve += measure_checkpoints(name, seed, model, run_dir, points, test, reference, ref_figures)
-        row = {"model": name, "seed": seed, "step": cfg.steps,
+        row = {"model": name, "seed": seed, "step": step,
                **evaluate_run(model, state, run_dir, points, test, reference, seed)}
         row["collapsed"] = bool(verdict(row, ref_figures))
         rows.append(row)

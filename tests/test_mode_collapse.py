@@ -9,9 +9,9 @@ import sys
 from conftest import ROOT
 
 
-def _run(out):
+def _run(out, steps=8):
     return subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "mode_collapse.py"),
-                           "--data", "ring8", "--models", "gan,ogan", "--seeds", "1", "--steps", "8",
+                           "--data", "ring8", "--models", "gan,ogan", "--seeds", "1", "--steps", str(steps),
                            "--out", str(out)], capture_output=True, text=True, timeout=600, check=False)
 
 
@@ -29,3 +29,7 @@ def test_two_d_benchmark_runs_reports_and_resumes(tmp_path):
     again = _run(tmp_path)
     assert again.returncode == 0 and again.stdout.count("finished at step 8") == 2
     assert json.load(open(tmp_path / "mode_collapse.json"))["runs"] == report["runs"]
+    # A shorter --steps measures the runs where they stopped, and says so in each row.
+    shorter = _run(tmp_path, steps=4)
+    assert shorter.returncode == 0 and shorter.stdout.count("finished at step 8") == 2
+    assert [r["step"] for r in json.load(open(tmp_path / "mode_collapse.json"))["runs"]] == [8, 8]
