@@ -344,7 +344,7 @@ def main(argv=None):
         if latest and latest[1]["step"] >= cfg.steps:
             step = latest[1]["step"]  # a run trained further earlier is measured where it stopped
             state = checkpoint.unflatten(latest[2], model.initial_state())
-            tqdm.write(f"{run_dir}: finished at step {latest[1]['step']}, evaluating")
+            tqdm.write(f"{run_dir}: finished at step {step}, evaluating")
         else:
             tqdm.write(f"{run_dir}: training {name}, seed {seed}, {cfg.steps} steps")
             every = args.curve_every or max(cfg.steps // 4, 1)
