@@ -5,7 +5,7 @@ import math
 
 from common.config import check_precision, from_preset, require
 
-MODELS = ("aegan", "gan", "aae")
+MODELS = ("aegan", "gan", "aae", "gan-simultaneous")
 ARCHITECTURES = ("conv", "mlp", "pacgan")
 
 

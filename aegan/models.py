@@ -154,6 +154,45 @@ class GAN(RoundModel):
         return [losses.adversarial_loss(logits, 1.0)], state
 
 
+class SimultaneousGAN(GAN):
+    """The GAN updated as PacGAN's 2-D code updates it (ALI's `ali_algorithm`): each step takes
+    D's and G's gradients at the same weights, on one batch of real points and one of fakes,
+    and applies both; D's loss sums its real and fake terms. The AEGAN paper's GAN round
+    instead gives D 4 updates on alternate real and fake batches, then G 4 updates against
+    that D. A diagnostic for the 2-D calibration (README), not one of the paper's models."""
+
+    images_per_round = 4
+    latents_per_round = 4
+
+    def round(self, state, images, latents):
+        step = self.compiled("simultaneous_step", self.simultaneous_step)
+        dx, g = [], []
+        for i in range(4):
+            state, (d_loss, g_loss) = step(state, images[i], latents[i])
+            dx.append(d_loss)
+            g.append(g_loss)
+        return state, {"discriminator_image": ops.stack(dx), "generator": ops.stack(g)}
+
+    def simultaneous_step(self, state, x, z):
+        after_d, d_loss = self.update(state, "discriminator_image", self.discriminator_loss, (x, z))
+        after_g, g_loss = self.update(state, "generator", self.generator_loss, z)
+        # Both updates start from `state`; each keeps its own network's weights and Adam slots.
+        # G's BatchNorm statistics come from G's update (the same batch moved them in both).
+        # (The optimizer is named after the network it trains.)
+        merged = {key: {**after_g[key], "discriminator_image": after_d[key]["discriminator_image"]}
+                  for key in ("params", "buffers", "optimizers", "loss_scale") if key in state}
+        return {**after_g, **merged}, (d_loss, g_loss)
+
+    def discriminator_loss(self, state, inputs):
+        # eq. 2 for D, in PacGAN's form: the real and the fake terms of one batch each, summed.
+        x, z = inputs
+        c = self.cfg
+        generated, state = self.call(state, "generator", z, training=True)
+        logits, state = self.call(state, "discriminator_image", ops.concatenate([x, generated]), training=True)
+        real, fake = _split(logits, 2)
+        return [losses.adversarial_loss(real, c.real_label) + losses.adversarial_loss(fake, c.fake_label)], state
+
+
 class AAE(RoundModel):
     """The AAE baseline: G, E and Dz of the AEGAN, same hyperparameters."""
 
@@ -188,7 +227,7 @@ class AAE(RoundModel):
         return [total, image_rec, adversarial], state
 
 
-MODELS = {"aegan": AEGAN, "gan": GAN, "aae": AAE}
+MODELS = {"aegan": AEGAN, "gan": GAN, "aae": AAE, "gan-simultaneous": SimultaneousGAN}
 
 
 def build_model(cfg):

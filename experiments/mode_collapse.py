@@ -14,7 +14,8 @@ default), this project's small dense networks with each model's own optimizers, 
 figures were measured. 2,500 samples per run: modes covered (at least one sample within 3
 standard deviations of a mode's mean) and the share of such high-quality samples; each
 run's samples are saved as samples.npy beside it. `--rounds-per-call` (default 100) runs
-that many rounds as one compiled program.
+that many rounds as one compiled program. `--models gan-simultaneous` adds a diagnostic: the
+GAN updated as PacGAN's code updates it (D and G from the same weights at every step).
 `--data stacked-digits`: three embedded digits stacked as R, G and B, 1,000 modes (the
 Stacked-MNIST protocol, common/stacked_digits.py); 26,000 samples per run read back by a
 digit classifier: modes (distinct triples), KL of their histogram from the uniform, and the
@@ -41,6 +42,9 @@ import os
 import _setup
 
 MODELS = ("gan", "aae", "aegan", "ogan")
+# Not run by default: the GAN updated as PacGAN's own code does (aegan/models.py), to find out
+# what the GAN control's round changes under PacGAN's protocol.
+DIAGNOSTIC_MODELS = ("gan-simultaneous",)
 SAMPLES = 2500
 # The 2-D protocols. "mlp", this project's own: dense networks of 3 x 128 units, latent 8 (O-GAN
 # needs at least 3 for its correlation), batch 100, and each model's own learning rates,
@@ -269,7 +273,8 @@ def _plot(out, rows, keys, title):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="ring8, grid25, stacked-digits, or a folder or zip of images")
-    p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--models", default=",".join(MODELS),
+                   help=f"comma-separated, of {', '.join(MODELS + DIAGNOSTIC_MODELS)} (default: the first four)")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--steps", type=int, help="steps per run (default: the preset's)")
     p.add_argument("--preset", default="small", help="each model's preset for images (default small)")
@@ -287,9 +292,10 @@ def main(argv=None):
     from common import UserError, checkpoint, mixtures, stacked_digits
 
     names = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in names if m not in MODELS]
+    unknown = [m for m in names if m not in MODELS + DIAGNOSTIC_MODELS]
     if unknown or not names:
-        raise UserError(f"--models takes a comma-separated list of {', '.join(MODELS)}, not {args.models!r}")
+        raise UserError(f"--models takes a comma-separated list of {', '.join(MODELS + DIAGNOSTIC_MODELS)}, "
+                        f"not {args.models!r}")
     if args.seeds < 1:
         raise UserError(f"--seeds must be at least 1, not {args.seeds}")
     if args.rounds_per_call < 1:

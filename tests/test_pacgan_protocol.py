@@ -63,3 +63,54 @@ def test_ogan_under_the_protocol_trains_with_adam_on_pacgans_networks():
     model = OGAN(ogan_config("pacgan", steps=8))
     assert model.nets["encoder"].count_params() == 405_000 + 1608  # D's body, then 200 -> z_dim 8
     assert type(model.optimizers["encoder_generator"]).__name__ == "Adam"
+
+
+def test_the_simultaneous_gan_takes_both_gradients_at_the_same_weights():
+    # PacGAN's iteration (ALI's ali_algorithm): D's and G's updates both start from the same
+    # weights, on one batch of real points and G's fakes of one batch of z.
+    keras.utils.set_random_seed(0)
+    model = build_model(make_config("pacgan", model="gan-simultaneous", steps=8))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((100, 2)).astype("float32")
+    z = rng.standard_normal((100, 2)).astype("float32")
+    start = model.initial_state()
+    both, (d_loss, g_loss) = engine.to_numpy(model.simultaneous_step(start, x, z))
+    d_alone, d_alone_loss = engine.to_numpy(model.update(start, "discriminator_image", model.discriminator_loss, (x, z)))
+    g_alone, g_alone_loss = engine.to_numpy(model.update(start, "generator", model.generator_loss, z))
+    for name, alone in (("discriminator_image", d_alone), ("generator", g_alone)):
+        for a, b in zip(both["params"][name], alone["params"][name]):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    for a, b in zip(both["buffers"]["generator"], g_alone["buffers"]["generator"]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(d_loss, d_alone_loss, rtol=1e-6)
+    # G's step did not see D's update: G trained after it would differ.
+    after_d = model.update(start, "discriminator_image", model.discriminator_loss, (x, z))[0]
+    g_after_d = engine.to_numpy(model.update(after_d, "generator", model.generator_loss, z)[0])
+    assert not np.allclose(both["params"]["generator"][0], g_after_d["params"]["generator"][0])
+    # D's loss at the first step: PacGAN's sum of the real and the fake terms.
+    d_logits = engine.to_numpy(model.call(start, "discriminator_image", x, training=True)[0])
+    fakes = model.call(start, "generator", z, training=True)[0]
+    f_logits = engine.to_numpy(model.call(start, "discriminator_image", fakes, training=True)[0])
+    softplus = lambda t: np.logaddexp(0.0, t)
+    np.testing.assert_allclose(d_loss[0], np.mean(softplus(-d_logits)) + np.mean(softplus(f_logits)), rtol=1e-5)
+
+
+def test_a_simultaneous_gan_round_is_four_such_steps():
+    keras.utils.set_random_seed(0)
+    model = build_model(make_config("pacgan", model="gan-simultaneous", steps=8))
+    rng = np.random.default_rng(1)
+    images = rng.standard_normal((4, 100, 2)).astype("float32")
+    latents = rng.standard_normal((4, 100, 2)).astype("float32")
+    start = model.initial_state()
+    fused, losses, finite = engine.to_numpy(model.train_round(start, images, latents, fused=True))
+    assert bool(finite) and losses["discriminator_image"].shape == (4, 1) and losses["generator"].shape == (4, 1)
+    state = start
+    for i in range(4):
+        state, _ = model.simultaneous_step(state, images[i], latents[i])
+    # Adam moves a weight by up to about lr = 1e-4 a step, and by a ratio of tiny numbers where
+    # a gradient is near 0, where the compiled round and these eager steps can differ by a few
+    # 1e-6 (TF): compared to a tenth of one step.
+    for a, b, s in zip(fused["params"]["generator"], engine.to_numpy(state)["params"]["generator"],
+                       start["params"]["generator"]):
+        assert np.abs(a - s).max() > 1e-4
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
