@@ -83,6 +83,7 @@ def test_the_simultaneous_gan_takes_both_gradients_at_the_same_weights():
     for a, b in zip(both["buffers"]["generator"], g_alone["buffers"]["generator"]):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(d_loss, d_alone_loss, rtol=1e-6)
+    np.testing.assert_allclose(g_loss, g_alone_loss, rtol=1e-6)
     # G's step did not see D's update: G trained after it would differ.
     after_d = model.update(start, "discriminator_image", model.discriminator_loss, (x, z))[0]
     g_after_d = engine.to_numpy(model.update(after_d, "generator", model.generator_loss, z)[0])
