@@ -32,7 +32,8 @@ with training (mode_collapse_curve.json, .md and .png), to choose a schedule by.
 
 Runs live in --out/MODEL-seedS and are resumed or skipped when already finished, so the
 command can be stopped and run again. Writes mode_collapse.json, .md and .png under --out.
-The collapse rule is in the README and in `verdict` below.
+The collapse rule is in the README and in `verdict` below. On ring8 and grid25,
+mode_collapse_samples.png shows each model's first seed: its samples over the data.
 """
 
 import argparse
@@ -203,6 +204,35 @@ def write_fig3_panel(out, seeds):
     print(path)
 
 
+def write_samples_panel(out, rows, data, title):
+    """2-D: each model's first seed, its scored samples (red) over the data (grey), one panel each."""
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from common.checkpoint import write_atomic
+
+    first = {}
+    for r in rows:
+        first.setdefault(r["model"], r)
+    # The view is the data's with a margin: a sample far off shows at the edge of no panel.
+    low, high = data.min(axis=0) - 1.5, data.max(axis=0) + 1.5
+    fig, axes = plt.subplots(1, len(first), figsize=(3 * len(first), 3.8), dpi=100, squeeze=False)
+    for ax, (name, r) in zip(axes[0], first.items()):
+        samples = np.load(os.path.join(out, f"{name}-seed{r['seed']}", "samples.npy"))
+        ax.scatter(data[:, 0], data[:, 1], s=2, c="0.6")
+        ax.scatter(samples[:, 0], samples[:, 1], s=2, c="tab:red")
+        ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), aspect="equal", xticks=[], yticks=[])
+        ax.set_title(f"{name} seed {r['seed']}, step {r['step']}\n{r['modes']} of {r['of']} modes, "
+                     f"{r['high_quality']:.1%} high quality", fontsize=8)
+    fig.suptitle(f"{title}\n{len(samples)} samples (red) over as many data points (grey)", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    write_atomic(os.path.join(out, "mode_collapse_samples.png"), lambda f: fig.savefig(f, format="png"))
+    plt.close(fig)
+
+
 def figure_keys(row):
     """The measured figures of a row: its numbers, less the run's seed, step and mode count."""
     return [k for k, v in row.items()
@@ -370,6 +400,8 @@ def main(argv=None):
     write_report(args.out, rows, summary, ref_figures, title)
     if curve:
         write_curve(args.out, curve, ref_figures, title)
+    if points:
+        write_samples_panel(args.out, rows, test, title)
     if not points and {"gan", "aegan"} <= set(names):
         write_fig3_panel(args.out, args.seeds)
     print(open(os.path.join(args.out, "mode_collapse.md")).read())

@@ -26,6 +26,9 @@ def test_two_d_benchmark_runs_reports_and_resumes(tmp_path):
     assert report["summary"]["gan"]["runs"] == 1
     assert (tmp_path / "mode_collapse.md").read_text().startswith("# ring8")
     assert (tmp_path / "mode_collapse.png").stat().st_size > 0
+    from PIL import Image
+
+    assert Image.open(tmp_path / "mode_collapse_samples.png").size == (600, 380)  # one panel per model
     again = _run(tmp_path)
     assert again.returncode == 0 and again.stdout.count("finished at step 8") == 2
     assert json.load(open(tmp_path / "mode_collapse.json"))["runs"] == report["runs"]
