@@ -217,8 +217,9 @@ def write_samples_panel(out, rows, data, title):
     first = {}
     for r in rows:
         first.setdefault(r["model"], r)
-    # The view is the data's with a margin: a sample far off shows at the edge of no panel.
-    low, high = data.min(axis=0) - 1.5, data.max(axis=0) + 1.5
+    # The data's extent and a fifth more on each side: samples far off the data are not shown.
+    margin = 0.2 * (data.max(axis=0) - data.min(axis=0))
+    low, high = data.min(axis=0) - margin, data.max(axis=0) + margin
     fig, axes = plt.subplots(1, len(first), figsize=(3 * len(first), 3.8), dpi=100, squeeze=False)
     for ax, (name, r) in zip(axes[0], first.items()):
         samples = np.load(os.path.join(out, f"{name}-seed{r['seed']}", "samples.npy"))
