@@ -83,6 +83,47 @@ def verdict(row, reference):
     return row["diversity"] < 0.8 * reference["diversity"] or row["near_duplicates"] > 0.10
 
 
+# The AEGAN paper's claim on the 2-D mixtures, by the rule the README states before the runs:
+# each run is read as the mean of its last five checkpoints, as the figures move by several
+# points from one checkpoint to the next.
+LATE_CHECKPOINTS = 5
+
+
+def late_checkpoints(rows):
+    """{(model, seed): that run's last LATE_CHECKPOINTS checkpoint rows, in step order}."""
+    runs = {}
+    for r in sorted(rows, key=lambda r: r["step"]):
+        runs.setdefault((r["model"], r["seed"]), []).append(r)
+    return {run: mine[-LATE_CHECKPOINTS:] for run, mine in runs.items()}
+
+
+def paper_claim(points, gan, aegan):
+    """("supported" | "contradicted" | "undecided", why) from the GAN's and AEGAN's late checkpoint
+    rows on ring8 or grid25: one seed's, or every seed's pooled. Supported: AEGAN covers more modes
+    (ring8: all 8 in at least four fifths of its checkpoints, and more on average than the GAN;
+    grid25: at least 2 more on average) with at least half the GAN's high-quality share.
+    Contradicted: fewer modes, or as many with under half the share. Otherwise undecided: more
+    modes with few sharp samples is blur, not the absence of collapse."""
+    import numpy as np
+
+    modes = [float(np.mean([r["modes"] for r in rows])) for rows in (gan, aegan)]
+    sharp = [float(np.mean([r["high_quality"] for r in rows])) for rows in (gan, aegan)]
+    if points == "ring8":
+        full = float(np.mean([r["modes"] == r["of"] for r in aegan]))
+        more = modes[1] > modes[0] and full >= 0.8
+    else:
+        more = modes[1] >= modes[0] + 2
+    half = sharp[1] >= 0.5 * sharp[0]
+    why = f"modes {modes[1]:.1f} against the GAN's {modes[0]:.1f}, high quality {sharp[1]:.1%} against {sharp[0]:.1%}"
+    if points == "ring8":
+        why += f", all 8 in {full:.0%} of AEGAN's checkpoints"
+    if more and half:
+        return "supported", why
+    if modes[1] < modes[0] or (modes[1] == modes[0] and not half):
+        return "contradicted", why
+    return "undecided", why
+
+
 class StackedReference:
     """What stacked-digit samples are read with: the digit classifier, and real stacked digits'
     own figures through it."""
@@ -148,22 +189,52 @@ def measure_checkpoints(name, seed, model, run_dir, points, test, reference, ref
     return rows
 
 
-def write_curve(out, rows, reference, title):
-    """The figures against training steps, one line per model and seed."""
+def write_curve(out, rows, reference, title, points=None):
+    """The figures against training steps, one line per model and seed; each run's means over its
+    last checkpoints, and on ring8 and grid25 the paper's claim by the README's rule."""
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
     from common.checkpoint import write_atomic
 
-    write_atomic(os.path.join(out, "mode_collapse_curve.json"),
-                 lambda f: f.write(json.dumps({"title": title, "rows": rows, "real": reference}, indent=2).encode()))
     keys = list(dict.fromkeys(k for r in rows for k in figure_keys(r)))
     lines = [f"# {title}: figures against steps", "", "| run | step | " + " | ".join(keys) + " |",
              "|---|---|" + "---|" * len(keys)]
     lines += [f"| {r['model']} seed {r['seed']} | {r['step']} | "
               + " | ".join(f"{r[k]:.3g}" if k in r else "-" for k in keys) + " |" for r in rows]
+    late = late_checkpoints(rows)
+    late_means = [{"model": m, "seed": s, "steps": [mine[0]["step"], mine[-1]["step"]],
+                   **{k: float(np.mean([r[k] for r in mine])) for k in keys if all(k in r for r in mine)}}
+                  for (m, s), mine in late.items()]
+    lines += ["", f"Each run's means over its last {LATE_CHECKPOINTS} checkpoints, and each model's mean "
+              "± standard deviation of those over its seeds:", "",
+              "| run | steps | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
+    lines += [f"| {r['model']} seed {r['seed']} | {r['steps'][0]}-{r['steps'][1]} | "
+              + " | ".join(f"{r[k]:.3g}" if k in r else "-" for k in keys) + " |" for r in late_means]
+    for name in dict.fromkeys(r["model"] for r in late_means):
+        mine = [r for r in late_means if r["model"] == name]
+        lines.append(f"| **{name}, {len(mine)} seed{'s' if len(mine) > 1 else ''}** | | " + " | ".join(
+            f"{np.mean([r[k] for r in mine]):.3g} ± {np.std([r[k] for r in mine]):.2g}"
+            if all(k in r for r in mine) else "-" for k in keys) + " |")
+    claim = {}
+    if points:
+        pairs = [s for (m, s), mine in late.items() if m == "gan" and len(mine) == LATE_CHECKPOINTS
+                 and len(late.get(("aegan", s), [])) == LATE_CHECKPOINTS]
+        for s in pairs:
+            claim[f"seed {s}"] = paper_claim(points, late[("gan", s)], late[("aegan", s)])
+        if len(pairs) > 1:
+            claim[f"{len(pairs)} seeds pooled"] = paper_claim(points, [r for s in pairs for r in late[("gan", s)]],
+                                                              [r for s in pairs for r in late[("aegan", s)]])
+        if claim:
+            lines += ["", f"The AEGAN paper's claim against the GAN by the README's rule (last {LATE_CHECKPOINTS} "
+                      "checkpoints of each run):", ""]
+            lines += [f"- {who}: **{outcome}**: {why}" for who, (outcome, why) in claim.items()]
+    write_atomic(os.path.join(out, "mode_collapse_curve.json"),
+                 lambda f: f.write(json.dumps({"title": title, "rows": rows, "real": reference, "late": late_means,
+                                               "claim": claim}, indent=2).encode()))
     write_atomic(os.path.join(out, "mode_collapse_curve.md"), lambda f: f.write(("\n".join(lines) + "\n").encode()))
     shown = keys[:3]
     fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.2), dpi=100, squeeze=False)
@@ -400,7 +471,7 @@ def main(argv=None):
     summary = summarise(rows)
     write_report(args.out, rows, summary, ref_figures, title)
     if curve:
-        write_curve(args.out, curve, ref_figures, title)
+        write_curve(args.out, curve, ref_figures, title, points)
     if points:
         write_samples_panel(args.out, rows, test, title)
     if not points and {"gan", "aegan"} <= set(names):

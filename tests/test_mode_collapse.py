@@ -36,3 +36,31 @@ def test_two_d_benchmark_runs_reports_and_resumes(tmp_path):
     shorter = _run(tmp_path, steps=4)
     assert shorter.returncode == 0 and shorter.stdout.count("finished at step 8") == 2
     assert [r["step"] for r in json.load(open(tmp_path / "mode_collapse.json"))["runs"]] == [8, 8]
+
+
+def _rows(model, modes, high_quality, of, seed=0):
+    return [{"model": model, "seed": seed, "step": 10 * (i + 1), "modes": m, "of": of, "high_quality": q}
+            for i, (m, q) in enumerate(zip(modes, high_quality))]
+
+
+def test_the_paper_claim_by_the_readme_rule():
+    sys.path.insert(0, os.path.join(ROOT, "experiments"))
+    from mode_collapse import late_checkpoints, paper_claim
+
+    # Only each run's last five checkpoints count: the first two here are left out.
+    late = late_checkpoints(_rows("gan", [1, 1, 7, 7, 8, 7, 7], [0.1] * 7, 8) + _rows("aegan", [8] * 7, [0.9] * 7, 8))
+    assert [r["step"] for r in late[("gan", 0)]] == [30, 40, 50, 60, 70]
+    gan = late[("gan", 0)]  # 7.2 modes, 10 % high quality
+    assert paper_claim("ring8", gan, late[("aegan", 0)])[0] == "supported"
+    # ring8: all 8 in three of five checkpoints is not enough, though more on average (7.6 > 7.2).
+    assert paper_claim("ring8", gan, _rows("aegan", [8, 8, 8, 7, 7], [0.9] * 5, 8))[0] == "undecided"
+    # More modes with under half the GAN's share: blur, undecided; fewer: contradicted.
+    assert paper_claim("ring8", gan, _rows("aegan", [8] * 5, [0.04] * 5, 8))[0] == "undecided"
+    assert paper_claim("ring8", gan, _rows("aegan", [7, 7, 7, 7, 7], [0.9] * 5, 8))[0] == "contradicted"
+    # grid25: at least 2 more modes on average (18.2 + 2 = 20.2).
+    gan = _rows("gan", [18, 18, 19, 18, 18], [0.5] * 5, 25)
+    assert paper_claim("grid25", gan, _rows("aegan", [20, 20, 21, 20, 20], [0.3] * 5, 25))[0] == "supported"
+    assert paper_claim("grid25", gan, _rows("aegan", [20] * 5, [0.9] * 5, 25))[0] == "undecided"
+    # As many modes with under half the share: contradicted; with at least half: undecided.
+    assert paper_claim("grid25", gan, _rows("aegan", [18, 18, 19, 18, 18], [0.2] * 5, 25))[0] == "contradicted"
+    assert paper_claim("grid25", gan, _rows("aegan", [18, 18, 19, 18, 18], [0.25] * 5, 25))[0] == "undecided"
