@@ -108,15 +108,14 @@ def paper_claim(points, gan, aegan):
 
     modes = [float(np.mean([r["modes"] for r in rows])) for rows in (gan, aegan)]
     sharp = [float(np.mean([r["high_quality"] for r in rows])) for rows in (gan, aegan)]
+    why = f"modes {modes[1]:.1f} against the GAN's {modes[0]:.1f}, high quality {sharp[1]:.1%} against {sharp[0]:.1%}"
     if points == "ring8":
         full = float(np.mean([r["modes"] == r["of"] for r in aegan]))
         more = modes[1] > modes[0] and full >= 0.8
+        why += f", all 8 in {full:.0%} of AEGAN's checkpoints"
     else:
         more = modes[1] >= modes[0] + 2
     half = sharp[1] >= 0.5 * sharp[0]
-    why = f"modes {modes[1]:.1f} against the GAN's {modes[0]:.1f}, high quality {sharp[1]:.1%} against {sharp[0]:.1%}"
-    if points == "ring8":
-        why += f", all 8 in {full:.0%} of AEGAN's checkpoints"
     if more and half:
         return "supported", why
     if modes[1] < modes[0] or (modes[1] == modes[0] and not half):
@@ -203,8 +202,7 @@ def write_curve(out, rows, reference, title, points=None):
     keys = list(dict.fromkeys(k for r in rows for k in figure_keys(r)))
     lines = [f"# {title}: figures against steps", "", "| run | step | " + " | ".join(keys) + " |",
              "|---|---|" + "---|" * len(keys)]
-    lines += [f"| {r['model']} seed {r['seed']} | {r['step']} | "
-              + " | ".join(f"{r[k]:.3g}" if k in r else "-" for k in keys) + " |" for r in rows]
+    lines += [f"| {r['model']} seed {r['seed']} | {r['step']} | {cells(r, keys)} |" for r in rows]
     late = late_checkpoints(rows)
     late_means = [{"model": m, "seed": s, "steps": [mine[0]["step"], mine[-1]["step"]],
                    **{k: float(np.mean([r[k] for r in mine])) for k in keys if all(k in r for r in mine)}}
@@ -212,13 +210,11 @@ def write_curve(out, rows, reference, title, points=None):
     lines += ["", f"Each run's means over its last {LATE_CHECKPOINTS} checkpoints, and each model's mean "
               "± standard deviation of those over its seeds:", "",
               "| run | steps | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
-    lines += [f"| {r['model']} seed {r['seed']} | {r['steps'][0]}-{r['steps'][1]} | "
-              + " | ".join(f"{r[k]:.3g}" if k in r else "-" for k in keys) + " |" for r in late_means]
-    for name in dict.fromkeys(r["model"] for r in late_means):
-        mine = [r for r in late_means if r["model"] == name]
-        lines.append(f"| **{name}, {len(mine)} seed{'s' if len(mine) > 1 else ''}** | | " + " | ".join(
-            f"{np.mean([r[k] for r in mine]):.3g} ± {np.std([r[k] for r in mine]):.2g}"
-            if all(k in r for r in mine) else "-" for k in keys) + " |")
+    lines += [f"| {r['model']} seed {r['seed']} | {r['steps'][0]}-{r['steps'][1]} | {cells(r, keys)} |"
+              for r in late_means]
+    for name, figures in spread(late_means).items():
+        runs = sum(r["model"] == name for r in late_means)
+        lines.append(f"| **{name}, {runs} seed{'s' if runs > 1 else ''}** | | {cells(figures, keys)} |")
     claim = {}
     if points:
         pairs = [s for (m, s), mine in late.items() if m == "gan" and len(mine) == LATE_CHECKPOINTS
@@ -311,17 +307,28 @@ def figure_keys(row):
             if isinstance(v, float | int) and not isinstance(v, bool) and k not in ("seed", "step", "of")]
 
 
-def summarise(rows):
+def spread(rows):
+    """{model: {figure: [mean, standard deviation] over the model's rows}}."""
     import numpy as np
 
-    summary = {}
+    figures = {}
     for name in dict.fromkeys(r["model"] for r in rows):
         mine = [r for r in rows if r["model"] == name]
-        numbers = figure_keys(mine[0])
-        summary[name] = {"runs": len(mine), "collapsed": sum(r["collapsed"] for r in mine),
-                         **{k: [float(np.mean([r[k] for r in mine])), float(np.std([r[k] for r in mine]))]
-                            for k in numbers}}
-    return summary
+        figures[name] = {k: [float(np.mean([r[k] for r in mine])), float(np.std([r[k] for r in mine]))]
+                         for k in figure_keys(mine[0])}
+    return figures
+
+
+def summarise(rows):
+    return {name: {"runs": sum(r["model"] == name for r in rows),
+                   "collapsed": sum(r["collapsed"] for r in rows if r["model"] == name), **figures}
+            for name, figures in spread(rows).items()}
+
+
+def cells(row, keys):
+    """A table row's figures: a number, or mean ± standard deviation; "-" where the row has none."""
+    return " | ".join("-" if k not in row else f"{row[k][0]:.3g} ± {row[k][1]:.2g}" if isinstance(row[k], list)
+                      else f"{row[k]:.3g}" for k in keys)
 
 
 def write_report(out, rows, summary, reference, title):
@@ -334,15 +341,13 @@ def write_report(out, rows, summary, reference, title):
     lines = [f"# {title}", "", "| model | collapsed | " + " | ".join(keys) + " |",
              "|---|---|" + "---|" * len(keys)]
     for name, s in summary.items():
-        lines.append(f"| {name} | {s['collapsed']} of {s['runs']} | "
-                     + " | ".join(f"{s[k][0]:.3g} ± {s[k][1]:.2g}" if k in s else "-" for k in keys) + " |")
+        lines.append(f"| {name} | {s['collapsed']} of {s['runs']} | {cells(s, keys)} |")
     if reference:
         lines += ["", "Held-out real images against the training split: "
                   + ", ".join(f"{k} {v:.3g}" for k, v in reference.items())]
     lines += ["", "| run | collapsed | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
     for r in rows:
-        lines.append(f"| {r['model']} seed {r['seed']} | {'yes' if r['collapsed'] else 'no'} | "
-                     + " | ".join(f"{r[k]:.3g}" if k in r else "-" for k in keys) + " |")
+        lines.append(f"| {r['model']} seed {r['seed']} | {'yes' if r['collapsed'] else 'no'} | {cells(r, keys)} |")
     write_atomic(os.path.join(out, "mode_collapse.md"), lambda f: f.write(("\n".join(lines) + "\n").encode()))
     _plot(out, rows, keys, title)
 
