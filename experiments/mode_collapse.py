@@ -31,7 +31,9 @@ Fig. 3 for every seed: the two generators' samples from the same 100 z, side by 
 with training (mode_collapse_curve.json, .md and .png), to choose a schedule by.
 
 Runs live in --out/MODEL-seedS and are resumed or skipped when already finished, so the
-command can be stopped and run again. Writes mode_collapse.json, .md and .png under --out.
+command can be stopped and run again. --first-seed splits the seeds between processes (two
+cores, two machines) writing to one --out; the command with every seed then measures them all.
+Writes mode_collapse.json, .md and .png under --out.
 The collapse rule is in the README and in `verdict` below. On ring8 and grid25,
 mode_collapse_samples.png shows each model's first seed: its samples over the data.
 """
@@ -258,7 +260,7 @@ def write_fig3_panel(out, seeds):
     from common.images import save_png
 
     panels = []
-    for seed in range(seeds):
+    for seed in seeds:
         gan, aegan = (Figures(os.path.join(out, f"{m}-seed{seed}"), out) for m in ("gan", "aegan"))
         z = gan.z[:100]  # both runs of a seed drew the same fixed z
         panels.append(caption(beside(*(to_uint8(f.inference.generate(f.state, z)) for f in (gan, aegan))),
@@ -382,7 +384,10 @@ def main(argv=None):
     p.add_argument("--data", required=True, help="ring8, grid25, stacked-digits, or a folder or zip of images")
     p.add_argument("--models", default=",".join(MODELS),
                    help=f"comma-separated, of {', '.join(MODELS + DIAGNOSTIC_MODELS)} (default: the first four)")
-    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--seeds", type=int, default=5, help="how many seeds (default 5)")
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="the first of the seeds (default 0): runs of other seeds can go to the same --out "
+                        "from another process, and a later run with them all only measures them")
     p.add_argument("--steps", type=int, help="steps per run (default: the preset's)")
     p.add_argument("--preset", default="small", help="each model's preset for images (default small)")
     p.add_argument("--bins", type=int, default=100, help="K of NDB (default 100)")
@@ -405,6 +410,10 @@ def main(argv=None):
                         f"not {args.models!r}")
     if args.seeds < 1:
         raise UserError(f"--seeds must be at least 1, not {args.seeds}")
+    if args.first_seed < 0:
+        raise UserError(f"--first-seed must be at least 0, not {args.first_seed}")
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    seed_words = f"{args.seeds} seeds" if args.first_seed == 0 else f"seeds {seeds[0]}-{seeds[-1]}"
     if args.rounds_per_call < 1:
         raise UserError(f"--rounds-per-call must be at least 1, not {args.rounds_per_call}")
     if args.curve_every is not None and args.curve_every < 1:
@@ -416,7 +425,7 @@ def main(argv=None):
             raise UserError("give --steps for the 2-D benchmark")
         train, test, source = mixtures.sample(points, 50_000, seed=0), mixtures.sample(points, SAMPLES, seed=1), points
         reference, ref_figures = None, {}
-        title = f"{points}: {len(names)} models x {args.seeds} seeds, {args.steps} steps, protocol {args.protocol}"
+        title = f"{points}: {len(names)} models x {seed_words}, {args.steps} steps, protocol {args.protocol}"
     else:
         from common import evaluation
 
@@ -437,7 +446,7 @@ def main(argv=None):
             print(f"K-means bins ({args.bins}) of {len(train)} training images ...")
             reference = evaluation.Reference(train, test, k=args.bins)
             ref_figures = reference.real
-        title = f"{os.path.basename(str(source))}: {len(names)} models x {args.seeds} seeds, preset {args.preset}"
+        title = f"{os.path.basename(str(source))}: {len(names)} models x {seed_words}, preset {args.preset}"
     os.makedirs(args.out, exist_ok=True)
 
     import keras
@@ -445,7 +454,7 @@ def main(argv=None):
     from tqdm.auto import tqdm
 
     rows, curve = [], []
-    runs = tqdm([(name, seed) for name in names for seed in range(args.seeds)], desc="runs", unit="run")
+    runs = tqdm([(name, seed) for name in names for seed in seeds], desc="runs", unit="run")
     for name, seed in runs:
         runs.set_postfix_str(f"{name} seed {seed}")
         cfg, builder = configs[name]
@@ -480,7 +489,7 @@ def main(argv=None):
     if points:
         write_samples_panel(args.out, rows, test, title)
     if not points and {"gan", "aegan"} <= set(names):
-        write_fig3_panel(args.out, args.seeds)
+        write_fig3_panel(args.out, seeds)
     print(open(os.path.join(args.out, "mode_collapse.md")).read())
 
 

@@ -9,9 +9,9 @@ import sys
 from conftest import ROOT
 
 
-def _run(out, steps=8):
+def _run(out, steps=8, models="gan,ogan", seeds=("--seeds", "1")):
     return subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "mode_collapse.py"),
-                           "--data", "ring8", "--models", "gan,ogan", "--seeds", "1", "--steps", str(steps),
+                           "--data", "ring8", "--models", models, *seeds, "--steps", str(steps),
                            "--out", str(out)], capture_output=True, text=True, timeout=600, check=False)
 
 
@@ -36,6 +36,20 @@ def test_two_d_benchmark_runs_reports_and_resumes(tmp_path):
     shorter = _run(tmp_path, steps=4)
     assert shorter.returncode == 0 and shorter.stdout.count("finished at step 8") == 2
     assert [r["step"] for r in json.load(open(tmp_path / "mode_collapse.json"))["runs"]] == [8, 8]
+
+
+def test_seeds_split_between_processes(tmp_path):
+    # Seed 1 alone, as a second core or machine would run it, then every seed in one report.
+    second = _run(tmp_path, models="gan", seeds=("--first-seed", "1", "--seeds", "1"))
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert [(r["model"], r["seed"]) for r in json.load(open(tmp_path / "mode_collapse.json"))["runs"]] == [("gan", 1)]
+    assert not os.path.exists(tmp_path / "gan-seed0")
+    both = _run(tmp_path, models="gan", seeds=("--seeds", "2"))
+    assert both.returncode == 0, both.stderr[-2000:]
+    assert "training gan, seed 0" in both.stdout and both.stdout.count("finished at step 8") == 1
+    report = json.load(open(tmp_path / "mode_collapse.json"))
+    assert [(r["model"], r["seed"]) for r in report["runs"]] == [("gan", 0), ("gan", 1)]
+    assert report["summary"]["gan"]["runs"] == 2
 
 
 def _rows(model, modes, high_quality, of, seed=0):
