@@ -121,6 +121,7 @@ def _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, device
     xla_flops = engine.program_flops(model._whole_round, state, imgs, zs) if devices == 1 else None
     imgs, zs = model.place_batches((imgs, zs))
     round_fn = lambda state, imgs, zs: model.train_round(state, imgs, zs, fuse)
+    print(f"{name} {preset}: compiling and running the first round{label} ...", flush=True)
     t = time.perf_counter()
     state, losses, _ = round_fn(state, imgs, zs)
     engine.to_numpy(losses)
