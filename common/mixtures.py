@@ -32,13 +32,19 @@ def sample(name, n, seed=0):
     return (means[rng.integers(0, len(means), n)] + std * rng.standard_normal((n, 2))).astype(np.float32)
 
 
-def coverage(name, points):
-    """Modes covered (at least one high-quality point on them) and the share of high-quality
-    points (within 3 standard deviations of their nearest mode's mean)."""
+def mode_counts(name, points):
+    """High-quality points on each mode: points within 3 standard deviations of their nearest
+    mode's mean, counted on that mode (PacGAN's MetricLogger logs the same detail)."""
     means, std = mixture(name)
     points = np.asarray(points, np.float64)
     d = np.linalg.norm(points[:, None, :] - means[None], axis=-1)
-    nearest, distance = d.argmin(axis=1), d.min(axis=1)
-    good = distance <= 3 * std
-    return {"modes": len(np.unique(nearest[good])), "of": len(means),
-            "high_quality": float(good.mean())}
+    good = d.min(axis=1) <= 3 * std
+    return np.bincount(d.argmin(axis=1)[good], minlength=len(means))
+
+
+def coverage(name, points):
+    """Modes covered (at least one high-quality point on them) and the share of high-quality
+    points."""
+    counts = mode_counts(name, points)
+    return {"modes": int(np.count_nonzero(counts)), "of": len(counts),
+            "high_quality": float(counts.sum() / len(points))}

@@ -100,3 +100,14 @@ def test_mixture_coverage(name, modes):
     collapsed = mixtures.coverage(name, np.repeat(means[:2], 1250, axis=0) + 0.5 * std)
     assert collapsed == {"modes": 2, "of": modes, "high_quality": 1.0}
     assert mixtures.coverage(name, np.full((10, 2), 100.0))["modes"] == 0
+
+
+def test_mode_counts_counts_each_modes_high_quality_points():
+    from common import mixtures
+
+    means, std = mixtures.mixture("ring8")
+    # 5 points on mode 0, 2 on mode 3 (one 2.9 sd off), 1 at 3.1 sd off mode 3 and 1 far away: not counted.
+    points = np.concatenate([np.repeat(means[:1], 5, axis=0), means[3:4], means[3:4] + [2.9 * std, 0],
+                             means[3:4] + [3.1 * std, 0], [[50.0, 50.0]]])
+    assert mixtures.mode_counts("ring8", points).tolist() == [5, 0, 0, 2, 0, 0, 0, 0]
+    assert mixtures.coverage("ring8", points) == {"modes": 2, "of": 8, "high_quality": 7 / 9}

@@ -78,3 +78,30 @@ def test_the_paper_claim_by_the_readme_rule():
     # As many modes with under half the share: contradicted; with at least half: undecided.
     assert paper_claim("grid25", gan, _rows("aegan", [18, 18, 19, 18, 18], [0.2] * 5, 25))[0] == "contradicted"
     assert paper_claim("grid25", gan, _rows("aegan", [18, 18, 19, 18, 18], [0.25] * 5, 25))[0] == "undecided"
+
+
+def test_mode_counts_reads_a_runs_samples_checkpoint_by_checkpoint(tmp_path, capsys):
+    import numpy as np
+    import pytest
+
+    sys.path.insert(0, os.path.join(ROOT, "experiments"))
+    import mode_counts
+
+    from common import UserError, mixtures
+
+    means, _ = mixtures.mixture("ring8")
+    # 100 samples: 60 on mode 0, 35 on mode 1, 5 on mode 2; an even share is 12.5, a tenth of it 1.25.
+    counts = [60, 35, 5, 0, 0, 0, 0, 0]
+    np.save(tmp_path / "samples-20.npy", np.repeat(means, counts, axis=0))
+    np.save(tmp_path / "samples-10.npy", np.repeat(means[:1], 100, axis=0))
+    np.save(tmp_path / "samples.npy", means)  # the last checkpoint's copy: not a checkpoint of its own
+    summary = mode_counts.mode_summary(np.array([60, 35, 1, 0, 0, 0, 0, 4]), 100)
+    assert summary == {"modes": 4, "of": 8, "empty": 4, "thin": 5, "fewest": 0, "high_quality": 1.0}
+    mode_counts.main([str(tmp_path), "--data", "ring8"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2:] == [f"| {tmp_path.name} | 10 | 1 of 8 | 7 | 7 | 0 | 100.0% |",
+                         f"| {tmp_path.name} | 20 | 3 of 8 | 5 | 5 | 0 | 100.0% |"]
+    mode_counts.main([str(tmp_path), "--data", "ring8", "--from-step", "20"])
+    assert len(capsys.readouterr().out.splitlines()) == 3
+    with pytest.raises(UserError, match="no samples-<step>.npy from step 30"):
+        mode_counts.main([str(tmp_path), "--data", "ring8", "--from-step", "30"])
