@@ -45,6 +45,9 @@ def mode_counts(name, points):
 def coverage(name, points):
     """Modes covered (at least one high-quality point on them) and the share of high-quality
     points."""
-    counts = mode_counts(name, points)
-    return {"modes": int(np.count_nonzero(counts)), "of": len(counts),
-            "high_quality": float(counts.sum() / len(points))}
+    return coverage_of_counts(mode_counts(name, points), len(points))
+
+
+def coverage_of_counts(counts, points):
+    """`coverage` from per-mode counts of high-quality points among `points` points."""
+    return {"modes": int(np.count_nonzero(counts)), "of": len(counts), "high_quality": float(counts.sum() / points)}

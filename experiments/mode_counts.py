@@ -21,12 +21,13 @@ import _setup
 
 
 def mode_summary(counts, samples):
-    """Covered, empty and thin modes (under a tenth of an even share of `samples`), the fewest
-    samples on a mode, and the high-quality share, from per-mode counts."""
+    """`coverage` with the empty and thin modes (under a tenth of an even share of `samples`) and
+    the fewest samples on a mode, from per-mode counts."""
+    from common import mixtures
+
     even = samples / len(counts)
-    return {"modes": int((counts > 0).sum()), "of": len(counts), "empty": int((counts == 0).sum()),
-            "thin": int((counts < even / 10).sum()), "fewest": int(counts.min()),
-            "high_quality": float(counts.sum() / samples)}
+    return {**mixtures.coverage_of_counts(counts, samples), "empty": int((counts == 0).sum()),
+            "thin": int((counts < even / 10).sum()), "fewest": int(counts.min())}
 
 
 def checkpoint_samples(run_dir, from_step=0):
