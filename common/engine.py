@@ -39,6 +39,11 @@ if BACKEND == "jax":
         """Arrays copied to the default device (ahead of the step that needs them)."""
         return jax.device_put(tree)
 
+    def vmap(fn):
+        """fn mapped over the leading axis of every argument and result: several independent
+        runs as one program (common/batched_runs.py)."""
+        return jax.vmap(fn)
+
     def enable_float64():
         """JAX computes in float64 only with x64 switched on (process-wide; float32 arrays stay float32).
 
@@ -183,6 +188,10 @@ elif BACKEND == "tensorflow":
     def to_device(tree):
         """Arrays copied to the default device (ahead of the step that needs them)."""
         return tf.nest.map_structure(tf.identity, tree)
+
+    def vmap(fn):
+        raise UserError("several runs in one program (jax.vmap) are wired for KERAS_BACKEND=jax only; "
+                        "under TensorFlow, train one run per program")
 
     def enable_float64():
         """Nothing to do: TensorFlow computes in float64 wherever the arrays are float64."""

@@ -271,6 +271,19 @@ class RunLock:
 
 
 
+def round_spans(first_round, last_round, rounds_per_call):
+    """Rounds first..last-1 as (first, last) spans of rounds_per_call rounds, aligned to multiples
+    of it from round 0 (a resumed run makes the same calls), each one program (PureModel.train_rounds)."""
+    edges = sorted({first_round, last_round,
+                    *range(-(-first_round // rounds_per_call) * rounds_per_call, last_round, rounds_per_call)})
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def at_boundary(first_step, last_step, every):
+    """Whether a multiple of `every` lies in the steps first_step..last_step (inclusive)."""
+    return last_step // every > (first_step - 1) // every
+
+
 def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -367,21 +380,13 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
         logs.flush(sync=True)  # the log reaches every checkpoint's step
         return checkpoint.save(ckpt_dir, step, state, meta, keep=keep)
 
-    # Several rounds per call: spans of rounds_per_call rounds, aligned to multiples of it from
-    # round 0 (a resumed run makes the same calls), each one program (PureModel.train_rounds).
     spans = None
     if rounds_per_call > 1:
         if skip_nonfinite:
             raise RunError("--skip-nonfinite drops single rounds: it needs one round per call")
         if model.data_parallel:
             raise RunError("several rounds per call run on one device: train on several with one round per call")
-        edges = sorted({first_round, last_round,
-                        *range(-(-first_round // rounds_per_call) * rounds_per_call, last_round, rounds_per_call)})
-        spans = list(zip(edges[:-1], edges[1:]))
-
-    def at_boundary(first_step, last_step, every):
-        """Whether a multiple of `every` lies in the steps first_step..last_step (inclusive)."""
-        return last_step // every > (first_step - 1) // every
+        spans = round_spans(first_round, last_round, rounds_per_call)
 
     try:
         calls = sampler.prefetch(first_round, last_round, place=model.place_batches, spans=spans)

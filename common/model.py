@@ -208,6 +208,13 @@ class PureModel:
         """
         return self.compiled("rounds", self._many_rounds)(state, images, latents)
 
+    def train_rounds_batched(self, state, images, latents):
+        """train_rounds for several runs of this model at once, as one program: every array of
+        `state`, `images` and `latents` stacked along a new leading axis, one run per index, and so
+        every result. Each run computes what it computes alone (common/batched_runs.py); the
+        program is wider, not longer, which a GPU that a 2-D round leaves almost idle can absorb."""
+        return self.compiled("rounds_batched", engine.vmap(self._many_rounds))(state, images, latents)
+
     def _many_rounds(self, state, images, latents):
         def one_round(carry, batches):
             state, stopped = carry

@@ -115,10 +115,8 @@ def fit(model, train_images, test_images, out, source, seed, preset, center_crop
         checkpoint_every=1000, sample_every=1000, keep=3, verbose=1, skip_nonfinite=False,
         cpu_compile="auto", cache_dir=None, rounds_per_call=1):
     """Train a built model (seeded by the caller) on its config's schedule, writing under `out`."""
-    import dataclasses
     import zlib
 
-    import keras
     import numpy as np
 
     from common import data, engine, loop, stacked_digits
@@ -135,13 +133,41 @@ def fit(model, train_images, test_images, out, source, seed, preset, center_crop
                 "the processes loaded different training images: give every process the same --data")
         sampler = data.RoundSampler(train_images, cfg.batch_size, model.images_per_round,
                                     model.latents_per_round, model.latent_dim, seed, cfg.mirror)
-    meta = {"model": type(model).__name__, "config": dataclasses.asdict(cfg), "seed": seed,
-            "data": source, "center_crop": bool(center_crop),
-            "backend": keras.backend.backend(), "preset": preset}
+    meta = run_meta(model, seed, source, preset, center_crop)
     return loop.train(model, sampler, test_images, out, meta, cfg.steps, resume=resume,
                       checkpoint_every=checkpoint_every, sample_every=sample_every, keep=keep,
                       verbose=verbose, skip_nonfinite=skip_nonfinite, cpu_compile_mode=cpu_compile,
                       cache_dir=cache_dir, rounds_per_call=rounds_per_call)
+
+
+def run_meta(model, seed, source, preset, center_crop=False):
+    """What a run's checkpoints record about it."""
+    import dataclasses
+
+    import keras
+
+    return {"model": type(model).__name__, "config": dataclasses.asdict(model.cfg), "seed": seed,
+            "data": source, "center_crop": bool(center_crop), "backend": keras.backend.backend(), "preset": preset}
+
+
+def fit_batched(models, seeds, train_images, test_images, outs, source, preset, checkpoint_every=1000,
+                sample_every=1000, keep=3, rounds_per_call=100):
+    """Train one model's runs, one per seed (each model built under its seed), as one program
+    (common/batched_runs.py), each writing under its own folder in `outs`; resumed where they have
+    checkpoints. Returns their states."""
+    from common import batched_runs, data
+
+    runs = []
+    for model, seed, out in zip(models, seeds, outs):
+        cfg = model.cfg
+        sampler = data.RoundSampler(train_images, cfg.batch_size, model.images_per_round,
+                                    model.latents_per_round, model.latent_dim, seed, cfg.mirror)
+        runs.append(batched_runs.Run(sampler, test_images, out, run_meta(model, seed, source, preset),
+                                     model.initial_state()))
+    states, _ = batched_runs.train(models[0], runs, models[0].cfg.steps, resume=True,
+                                   checkpoint_every=checkpoint_every, sample_every=sample_every, keep=keep,
+                                   rounds_per_call=rounds_per_call)
+    return states
 
 
 def model_from_config(config):

@@ -14,8 +14,10 @@ default), this project's small dense networks with each model's own optimizers, 
 figures were measured. 2,500 samples per run: modes covered (at least one sample within 3
 standard deviations of a mode's mean) and the share of such high-quality samples; each
 run's samples are saved as samples.npy beside it. `--rounds-per-call` (default 100) runs
-that many rounds as one compiled program. `--models gan-simultaneous` adds a diagnostic: the
-GAN updated as PacGAN's code updates it (D and G from the same weights at every step).
+that many rounds as one compiled program; under JAX, `--seeds-per-program N` trains N seeds of
+a model in that program (jax.vmap), each to its own run folder, for a GPU. `--models
+gan-simultaneous` adds a diagnostic: the GAN updated as PacGAN's code updates it (D and G
+from the same weights at every step).
 `--data stacked-digits`: three embedded digits stacked as R, G and B, 1,000 modes (the
 Stacked-MNIST protocol, common/stacked_digits.py); 26,000 samples per run read back by a
 digit classifier: modes (distinct triples), KL of their histogram from the uniform, and the
@@ -379,6 +381,40 @@ def _plot(out, rows, keys, title):
     plt.close(fig)
 
 
+def checkpoint_schedule(cfg, curve_every):
+    """(steps between checkpoints, checkpoints kept): with a curve, every one of them."""
+    every = curve_every or max(cfg.steps // 4, 1)
+    return every, cfg.steps // every + 2 if curve_every else 3
+
+
+def train_batched(names, seeds, configs, args, train, test, source):
+    """The 2-D runs not yet finished, --seeds-per-program seeds of a model at a time, each group as
+    one program (common/batched_runs.py); main then measures them as runs trained alone."""
+    import keras
+
+    from common import checkpoint
+
+    for name in names:
+        cfg, builder = configs[name]
+        dirs = {seed: os.path.join(args.out, f"{name}-seed{seed}") for seed in seeds}
+        todo = []
+        for seed in seeds:
+            latest = checkpoint.load_latest(os.path.join(dirs[seed], "checkpoints"))
+            if not (latest and latest[1]["step"] >= cfg.steps):
+                todo.append(seed)
+        for i in range(0, len(todo), args.seeds_per_program):
+            group = todo[i:i + args.seeds_per_program]
+            print(f"training {name}, seeds {', '.join(map(str, group))} as one program, {cfg.steps} steps")
+            models = []
+            for seed in group:
+                keras.utils.set_random_seed(seed)
+                models.append(builder(cfg))
+            every, keep = checkpoint_schedule(cfg, args.curve_every)
+            _setup.fit_batched(models, group, train, test, [dirs[s] for s in group], source, "2d",
+                               checkpoint_every=every, sample_every=cfg.steps, keep=keep,
+                               rounds_per_call=args.rounds_per_call)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="ring8, grid25, stacked-digits, or a folder or zip of images")
@@ -397,6 +433,9 @@ def main(argv=None):
                    help="2-D only: this project's small networks (mlp, default) or PacGAN's setting (pacgan)")
     p.add_argument("--rounds-per-call", type=int, default=100,
                    help="2-D only: rounds run as one compiled program (default 100; 1: one per call)")
+    p.add_argument("--seeds-per-program", type=int, default=1,
+                   help="2-D only, JAX: train up to this many seeds of a model as one program (default 1), "
+                        "each to its own run folder; for a GPU, which one 2-D run leaves almost idle")
     p.add_argument("--cache-dir", default=os.path.join(_setup.ROOT, "results", "cache"))
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
@@ -416,9 +455,18 @@ def main(argv=None):
     seed_words = f"{args.seeds} seeds" if args.first_seed == 0 else f"seeds {seeds[0]}-{seeds[-1]}"
     if args.rounds_per_call < 1:
         raise UserError(f"--rounds-per-call must be at least 1, not {args.rounds_per_call}")
+    if args.seeds_per_program < 1:
+        raise UserError(f"--seeds-per-program must be at least 1, not {args.seeds_per_program}")
     if args.curve_every is not None and args.curve_every < 1:
         raise UserError(f"--curve-every must be at least 1, not {args.curve_every}")
     points = args.data if args.data in mixtures.MIXTURES else None
+    if args.seeds_per_program > 1:
+        from common import engine
+
+        if not points:
+            raise UserError("--seeds-per-program is for the 2-D mixtures (ring8, grid25)")
+        if engine.BACKEND != "jax":
+            raise UserError("--seeds-per-program needs KERAS_BACKEND=jax (the seeds are mapped with jax.vmap)")
     configs = {m: build(m, args.preset, args.steps, points, args.protocol) for m in names}
     if points:
         if args.steps is None:
@@ -453,6 +501,8 @@ def main(argv=None):
 
     from tqdm.auto import tqdm
 
+    if args.seeds_per_program > 1:
+        train_batched(names, seeds, configs, args, train, test, source)
     rows, curve = [], []
     runs = tqdm([(name, seed) for name in names for seed in seeds], desc="runs", unit="run")
     for name, seed in runs:
@@ -469,11 +519,10 @@ def main(argv=None):
             tqdm.write(f"{run_dir}: finished at step {step}, evaluating")
         else:
             tqdm.write(f"{run_dir}: training {name}, seed {seed}, {cfg.steps} steps")
-            every = args.curve_every or max(cfg.steps // 4, 1)
+            every, keep = checkpoint_schedule(cfg, args.curve_every)
             state, _ = _setup.fit(model, train, test, run_dir, source=source, seed=seed,
                                   preset="2d" if points else args.preset, resume=latest is not None,
-                                  checkpoint_every=every, sample_every=cfg.steps,
-                                  keep=cfg.steps // every + 2 if args.curve_every else 3,
+                                  checkpoint_every=every, sample_every=cfg.steps, keep=keep,
                                   cache_dir=args.cache_dir, rounds_per_call=args.rounds_per_call if points else 1)
         if args.curve_every:
             curve += measure_checkpoints(name, seed, model, run_dir, points, test, reference, ref_figures)
