@@ -22,8 +22,9 @@ from keras.utils import Progbar
 
 from common import checkpoint, data, engine
 from common.inference import Inference
-from common.loop import (Logs, NonFiniteError, RunError, RunLock, _disk_error, _loss_columns, _summarise,
-                         at_boundary, check_resumable, fixed_inputs, round_spans, save_grids)
+from common.loop import (Logs, NonFiniteError, RunError, RunLock, _disk_error, _loss_columns,
+                         _raise_keyboard_interrupt, _summarise, at_boundary, check_resumable, fixed_inputs,
+                         round_spans, save_grids)
 
 
 @dataclasses.dataclass
@@ -44,13 +45,10 @@ class BatchedSampler:
     def __init__(self, samplers):
         self.samplers = samplers
 
-    def round(self, r):
-        return stack_runs([s.round(r) for s in self.samplers])
-
     def rounds(self, first, last):
         return stack_runs([s.rounds(first, last) for s in self.samplers])
 
-    prefetch = data.RoundSampler.prefetch  # it draws through round and rounds only
+    prefetch = data.RoundSampler.prefetch  # given spans, as batched runs always are, it draws through rounds only
 
 
 def stack_runs(trees):
@@ -74,8 +72,6 @@ def train(model, runs, steps, resume=False, checkpoint_every=1000, sample_every=
     the end of the span) and the error names the runs.
     """
     import signal
-
-    from common.loop import _raise_keyboard_interrupt
 
     if engine.process_count() > 1 or model.data_parallel:
         raise RunError("several runs in one program train on one device, in one process")
@@ -145,8 +141,9 @@ def _train(model, runs, steps, resume, checkpoint_every, sample_every, keep, ver
     saved_step = start_step
     t0 = time.time()
 
-    def save_checkpoints():
-        on_host = unstack_runs(engine.to_numpy(state), count)
+    def save_checkpoints(on_host=None):
+        if on_host is None:
+            on_host = unstack_runs(engine.to_numpy(state), count)
         for run, log, meta, own, step in zip(runs, logs, metas, on_host, steps_now):
             log.flush(sync=True)  # the log reaches every checkpoint's step
             checkpoint.save(os.path.join(run.out_dir, "checkpoints"), step, own, meta, keep=keep)
@@ -178,11 +175,13 @@ def _train(model, runs, steps, resume, checkpoint_every, sample_every, keep, ver
             last = step >= last_round * per_round
             bar.update(step, values=[(k, float(np.mean(v))) for k, v in means.items()
                                      if k not in ("step", "seconds")][:4])
-            if at_boundary(first_step, step, checkpoint_every) or last:
-                save_checkpoints()
+            checkpoint_now = at_boundary(first_step, step, checkpoint_every) or last
+            grids_now = at_boundary(first_step, step, sample_every) or last
+            on_host = unstack_runs(engine.to_numpy(state), count) if checkpoint_now or grids_now else None
+            if checkpoint_now:
+                save_checkpoints(on_host)
                 saved_step = step
-            if at_boundary(first_step, step, sample_every) or last:
-                on_host = unstack_runs(engine.to_numpy(state), count)
+            if grids_now:
                 for run, own, (fixed_images, fixed_z) in zip(runs, on_host, fixed):
                     save_grids(inference, own, run.out_dir, step, fixed_images, fixed_z, run.meta["seed"],
                                model.grids)
