@@ -11,10 +11,10 @@ and float64 in a float64 run.
 import math
 
 import keras
-import numpy as np
 from keras import layers
 
 from common import mlp
+from common.keras2_layers import leaky_relu
 from common.model import io_dtype
 
 GENERATOR_CHANNELS = (256, 128, 128, 64, 64)
@@ -26,12 +26,6 @@ def _normal():
     # A fresh initializer per layer: the authors shared one instance, which under current
     # TF gives same-shaped layers identical weights (REFERENCE.md).
     return keras.initializers.RandomNormal(0.0, 0.02)
-
-
-def _leaky_relu(slope):
-    # The slope as TensorFlow's LeakyRelu kernel, which the authors ran, holds it: a float32
-    # attribute, in float64 too. (Under JAX a float64 run would otherwise use 0.02 exactly.)
-    return layers.LeakyReLU(negative_slope=float(np.float32(slope)))
 
 
 def _channels(n, width):
@@ -110,7 +104,7 @@ def build_image_discriminator(cfg):
     x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image", dtype=io_dtype())
     h = layers.GaussianNoise(cfg.input_noise)(x)
     h = _conv_stack(h, cfg, kernel=3,
-                    activation=lambda: _leaky_relu(cfg.leaky_slope))
+                    activation=lambda: leaky_relu(cfg.leaky_slope))
     logit = layers.Dense(1, kernel_initializer=_normal(), name="to_logit", dtype=io_dtype())(h)
     return keras.Model(x, logit, name="discriminator_image")
 
@@ -126,10 +120,10 @@ def build_latent_discriminator(cfg):
         h = layers.Dense(cfg.latent_block_units, name=f"block{i}_dense")(features)
         h = layers.GaussianDropout(cfg.dropout_rate)(h)
         h = layers.LayerNormalization(epsilon=1e-3, name=f"block{i}_norm")(h)
-        h = _leaky_relu(cfg.leaky_slope)(h)
+        h = leaky_relu(cfg.leaky_slope)(h)
         features = layers.Concatenate()([features, h])
     h = layers.Dense(128, name="head_dense")(features)
-    h = _leaky_relu(cfg.leaky_slope)(h)
+    h = leaky_relu(cfg.leaky_slope)(h)
     logit = layers.Dense(1, name="to_logit", dtype=io_dtype())(h)
     return keras.Model(z, logit, name="discriminator_latent")
 

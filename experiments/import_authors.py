@@ -13,9 +13,10 @@ import os
 
 import _setup
 
-from aegan.authors import FILES, AuthorsFileError, infer_sizes, load_into
+from aegan.authors import FILES, infer_sizes, load_into
 from aegan.config import make_config
 from common import checkpoint
+from common.keras2_weights import AuthorsFileError
 
 
 def main(argv=None):

@@ -53,14 +53,15 @@ class OGAN(PureModel):
         return out[:, 0], state
 
     def objective(self, state, inputs):
-        # eq. 11 as the authors compute it: E on real, fake and stop-gradient fake, each call
-        # with its own BatchNorm statistics.
+        # eq. 11 as the authors compute it: E on the fake, the stop-gradient fake and real x,
+        # each call with its own BatchNorm statistics. Their code updates E's moving statistics
+        # in this order, the real batch last (docs/equivalence.md); the loss does not depend on it.
         x, z = inputs
         c = self.cfg
         x_fake, state = self.call(state, "generator", z, training=True)
-        codes_real, state = self.call(state, "encoder", x, training=True)
         codes_fake, state = self.call(state, "encoder", x_fake, training=True)
         codes_stopped, state = self.call(state, "encoder", ops.stop_gradient(x_fake), training=True)
+        codes_real, state = self.call(state, "encoder", x, training=True)
         score_real, state = self.score(state, codes_real)
         score_fake, state = self.score(state, codes_fake)
         score_stopped, state = self.score(state, codes_stopped)

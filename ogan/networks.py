@@ -12,6 +12,7 @@ import keras
 from keras import layers
 
 from common import mlp
+from common.keras2_layers import batch_norm, leaky_relu
 from common.model import io_dtype
 
 
@@ -37,8 +38,8 @@ def build_encoder(cfg):
         h = layers.Conv2D(channels, cfg.kernel_size, strides=2, padding="same",
                           kernel_initializer=_normal(), name=f"block{i}_conv")(h)
         if i > 0:  # no BatchNorm on the first block (DCGAN)
-            h = layers.BatchNormalization(name=f"block{i}_norm")(h)
-        h = layers.LeakyReLU(negative_slope=cfg.leaky_slope)(h)
+            h = batch_norm(f"block{i}_norm")(h)
+        h = leaky_relu(cfg.leaky_slope)(h)
     z = layers.Dense(cfg.z_dim, kernel_initializer=_normal(), name="to_latent", dtype=io_dtype())(layers.Flatten()(h))
     return keras.Model(x, z, name="encoder")
 
@@ -53,9 +54,9 @@ def build_head(cfg):
 def _normalise(h, z, cfg, name):
     """G's BatchNorm, or the authors' self-modulated one: BN(h) * (gamma(z) + 1) + beta(z)."""
     if cfg.generator_norm == "batch":
-        return layers.BatchNormalization(name=name)(h)
+        return batch_norm(name)(h)
     channels = h.shape[-1]
-    h = layers.BatchNormalization(center=False, scale=False, name=name)(h)
+    h = batch_norm(name, center=False, scale=False)(h)
 
     def modulation(kind):
         m = layers.Dense(cfg.z_dim, activation="relu", name=f"{name}_{kind}_hidden")(z)

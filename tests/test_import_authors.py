@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from conftest import ROOT, SHARED
 
-from aegan.authors import FILES, AuthorsFileError, read_h5
+from aegan.authors import FILES
 from common import checkpoint, data, loop
+from common.keras2_weights import AuthorsFileError, read_h5
 
 FIXTURE = os.path.join(SHARED, "fixtures", "aegan-authors-round")
 pytestmark = pytest.mark.skipif(not os.path.isdir(FIXTURE),
