@@ -60,8 +60,9 @@ PROTOCOLS = ("mlp", "pacgan")
 POINT_SETTING = {"architecture": "mlp", "batch_size": 100}
 
 
-def build(name, preset, steps, points, protocol="mlp"):
-    """(config, model class or builder) for one model at a preset, or under a 2-D protocol."""
+def build(name, preset, steps, points, protocol="mlp", corr_weight=None):
+    """(config, model class or builder) for one model at a preset, or under a 2-D protocol;
+    corr_weight, where given, is O-GAN's lambda_2 (eq. 11)."""
     mlp = points and protocol == "mlp"
     if points:  # the 2-D protocols set their own preset
         preset = "pacgan" if protocol == "pacgan" else "paper"
@@ -69,7 +70,8 @@ def build(name, preset, steps, points, protocol="mlp"):
         from ogan.config import make_config
         from ogan.models import OGAN
 
-        return make_config(preset, steps=steps, **({**POINT_SETTING, "z_dim": 8} if mlp else {})), OGAN
+        return make_config(preset, steps=steps, correlation_weight=corr_weight,
+                           **({**POINT_SETTING, "z_dim": 8} if mlp else {})), OGAN
     from aegan.config import make_config
     from aegan.models import build_model
 
@@ -436,6 +438,8 @@ def main(argv=None):
     p.add_argument("--seeds-per-program", type=int, default=1,
                    help="2-D only, JAX: train up to this many seeds of a model as one program (default 1), "
                         "each to its own run folder; for a GPU, which one 2-D run leaves almost idle")
+    p.add_argument("--corr-weight", type=float,
+                   help="O-GAN's lambda_2 of eq. 11 (default: its preset's; 0 trains it as a plain GAN)")
     p.add_argument("--cache-dir", default=os.path.join(_setup.ROOT, "results", "cache"))
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
@@ -467,7 +471,9 @@ def main(argv=None):
             raise UserError("--seeds-per-program is for the 2-D mixtures (ring8, grid25)")
         if engine.BACKEND != "jax":
             raise UserError("--seeds-per-program needs KERAS_BACKEND=jax (the seeds are mapped with jax.vmap)")
-    configs = {m: build(m, args.preset, args.steps, points, args.protocol) for m in names}
+    if args.corr_weight is not None and "ogan" not in names:
+        raise UserError("--corr-weight is O-GAN's: give --models ogan")
+    configs = {m: build(m, args.preset, args.steps, points, args.protocol, args.corr_weight) for m in names}
     if points:
         if args.steps is None:
             raise UserError("give --steps for the 2-D benchmark")
