@@ -104,8 +104,8 @@ def bench(name, preset, rounds, fuse=True, peak_tflops=None, precision="float32"
     devices = model.use_devices(devices)
     if cpu_compile.applies(model):
         for mode in ("xla", "graph") if compile_mode == "both" else (compile_mode,):
-            model.xla_on_cpu = mode == "xla"
-            model._compiled.clear()
+            model.forget_programs()
+            model.set_compile_mode(mode == "xla")
             _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, devices, profile,
                   label=f", {'XLA' if mode == 'xla' else 'TF graph without XLA'} on {cpu_compile.cpu_name()}")
     else:

@@ -77,17 +77,16 @@ def measure(model, state, batches, fused):
         engine.to_numpy(model.train_round(state, *batches, fused)[1])
         return time.perf_counter() - t
 
-    found, compiled = {}, {}
+    found = {}
+    model.forget_programs()  # so each mode's first round compiles, and is timed doing so
     for mode in ("xla", "graph"):
-        model.xla_on_cpu = mode == "xla"
-        model._compiled.clear()
+        model.set_compile_mode(mode == "xla")
         found[mode] = {"compile_s": seconds(), "rounds": []}
-        compiled[mode] = dict(model._compiled)
     # Timed alternately, so that a change in the machine's load falls on both.
     start = time.perf_counter()
     while True:
         for mode in ("xla", "graph"):
-            model._compiled = dict(compiled[mode])
+            model.set_compile_mode(mode == "xla")
             found[mode]["rounds"].append(seconds())
         n = len(found["xla"]["rounds"])
         if n >= MAX_TRIALS or (n >= MIN_TRIALS and time.perf_counter() - start > TRIAL_SECONDS):
@@ -96,8 +95,7 @@ def measure(model, state, batches, fused):
         found[mode] = {"ms_per_step": 1e3 * min(found[mode].pop("rounds")) / model.steps_per_round,
                        "compile_s": round(found[mode]["compile_s"], 1)}
     best = min(found, key=lambda m: found[m]["ms_per_step"])
-    model.xla_on_cpu = best == "xla"
-    model._compiled = dict(compiled[best])
+    model.set_compile_mode(best == "xla")
     return found
 
 
@@ -114,13 +112,13 @@ def choose(model, state, batches, fused, mode="auto", cache_dir=None, recorded=N
     if not applies(model):
         return None
     if mode != "auto":
-        model.xla_on_cpu = mode == "xla"
+        model.set_compile_mode(mode == "xla")
         return f"CPU compile: {_describe(mode)} (forced by --cpu-compile {mode})"
     if recorded in ("xla", "graph"):
-        model.xla_on_cpu = recorded == "xla"
+        model.set_compile_mode(recorded == "xla")
         return f"CPU compile: {_describe(recorded)}, as this run chose when it started"
     if rounds_per_call > 1:
-        model.xla_on_cpu = True
+        model.set_compile_mode(True)
         return (f"CPU compile: {_describe('xla')}, for {rounds_per_call} rounds per call (small dense networks "
                 "looped in one program: no trial; --cpu-compile graph forces the other)")
     if not fused:
@@ -131,7 +129,7 @@ def choose(model, state, batches, fused, mode="auto", cache_dir=None, recorded=N
     path = cache_dir and os.path.join(cache_dir, CACHE_FILE)
     cached = _read_cache(path).get(key) if path else None
     if cached:
-        model.xla_on_cpu = cached["mode"] == "xla"
+        model.set_compile_mode(cached["mode"] == "xla")
         return (f"CPU compile: {_describe(cached['mode'])}, measured faster for this config on this CPU "
                 f"({_figures(cached['measured'])}; cached in {path}; --cpu-compile xla|graph forces one)")
     print(f"CPU compile: timing XLA and TensorFlow's graph mode for {type(model).__name__} on "

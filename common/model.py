@@ -8,6 +8,7 @@ The networks an update does not train are frozen by taking no gradient for them,
 """
 
 import contextlib
+import inspect
 import threading
 
 import keras
@@ -75,7 +76,7 @@ class PureModel:
         if batch % count:
             raise UserError(f"batch size {batch} does not split over {count} devices: make it a multiple of {count}")
         self.data_parallel = engine.DataParallel(count) if count > 1 else None
-        self._compiled.pop("round", None)
+        self.forget_programs("round")
         return count
 
     def place_batches(self, batches):
@@ -162,17 +163,31 @@ class PureModel:
     def compiled(self, name, fn):
         """fn compiled once per model: a round calls each kind of update several times.
 
-        Inside a fused round (train_round) fn is returned as it is, to be part of that program.
+        A program is kept under its name, what it computes (`computation_key`) and the compile
+        mode: the same name given another function, or a closure over other values, compiles a
+        program of its own, never reuses another's. Inside a fused round (train_round) fn is returned as it is,
+        to be part of that program.
         """
         if getattr(self._inlining, "active", False):
             return fn
-        if name not in self._compiled:
-            self._compiled[name] = engine.compile(fn, self.xla_on_cpu)
-        return self._compiled[name]
+        key = (name, computation_key(fn), self.xla_on_cpu)
+        if key not in self._compiled:
+            self._compiled[key] = engine.compile(fn, self.xla_on_cpu)
+        return self._compiled[key]
+
+    def set_compile_mode(self, xla_on_cpu):
+        """TensorFlow on CPU: XLA (True) or a TF graph. Programs are kept per mode, so switching
+        back reuses what that mode compiled."""
+        self.xla_on_cpu = xla_on_cpu
+
+    def forget_programs(self, name=None):
+        """Drop the compiled programs (those under `name` only, where given): the next call compiles."""
+        for key in [k for k in self._compiled if name is None or k[0] == name]:
+            del self._compiled[key]
 
     def repeated_update(self, state, optimizer, loss_fn, inputs):
         """One update per element of `inputs`, compiled once; returns (state, stacked values)."""
-        step = self.compiled(optimizer, lambda s, inp: self.update(s, optimizer, loss_fn, inp))
+        step = self.compiled("update", lambda s, inp: self.update(s, optimizer, loss_fn, inp))
         values = []
         for inp in inputs:
             state, v = step(state, inp)
@@ -188,9 +203,10 @@ class PureModel:
         compiles about 3x faster, which wins for short runs (common/loop.py).
         """
         if self.data_parallel:  # always one program: it runs on every device
-            if "round" not in self._compiled:
-                self._compiled["round"] = self.data_parallel.compile_round(self._whole_round)
-            return self._compiled["round"](state, images, latents)
+            key = ("round", "data parallel")
+            if key not in self._compiled:
+                self._compiled[key] = self.data_parallel.compile_round(self._whole_round)
+            return self._compiled[key](state, images, latents)
         if not fused:
             new_state, losses = self.round(state, images, latents)
             return new_state, losses, self.compiled("all_finite", all_finite)(new_state)
@@ -275,6 +291,29 @@ def io_dtype():
     policy's variable dtype (float32 under the mixed policies, float64 under float64). A
     functional model converts what it is given to its inputs' dtype."""
     return keras.config.dtype_policy().variable_dtype
+
+
+def computation_key(fn):
+    """What a function computes, as a hashable key: its code, and for a bound method its object,
+    for a closure the key of each value it closes over (functions by their own key, other
+    values by value where hashable, else by identity)."""
+    if inspect.ismethod(fn):
+        return ("method", fn.__func__.__code__, id(fn.__self__))
+    code = getattr(fn, "__code__", None)
+    if code is None:  # a compiled program, a partial, a callable object: itself
+        return ("object", id(fn))
+    closed = []
+    for cell in fn.__closure__ or ():
+        value = cell.cell_contents
+        if callable(value):
+            closed.append(computation_key(value))
+        else:
+            try:
+                hash(value)
+                closed.append(("value", type(value).__name__, value))
+            except TypeError:
+                closed.append(("id", id(value)))
+    return ("function", code, tuple(closed))
 
 
 def all_finite(state):
