@@ -13,6 +13,7 @@ from common import checkpoint, data, loop
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_moments_then_resume_loses_nothing(tmp_path):
     import kill_resume
 

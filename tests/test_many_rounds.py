@@ -33,7 +33,7 @@ def _assert_states_close(a, b):
             np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["aegan", "gan"])
+@pytest.mark.parametrize("name", [pytest.param("aegan", marks=pytest.mark.slow), "gan"])
 def test_rounds_in_one_program_equal_one_round_per_call(name):
     model = _model(name)
     _, (images, latents) = _rounds(model, 5)
@@ -68,6 +68,7 @@ def _train(model, out, steps, rounds_per_call, resume=False, checkpoint_every=12
                       rounds_per_call=rounds_per_call)
 
 
+@pytest.mark.slow
 def test_the_loop_with_rounds_per_call_trains_logs_and_resumes_as_one_round_per_call(tmp_path):
     # 10 rounds in calls of 4: rounds 0-3, 4-7 and 8-9 (a shorter last call).
     one, _ = _train(_model(), tmp_path / "one", 40, 1)

@@ -91,6 +91,7 @@ def test_bfloat16_training_tracks_float32(name):
     np.testing.assert_allclose(runs["mixed_bfloat16"], runs["float32"], rtol=0.1, atol=0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", ["aegan_anime.py", "ogan_celeba.py"])
 def test_float64_trains_in_float64_throughout(script, tmp_path):
     # A process of its own: JAX's float64 switch is process-wide.

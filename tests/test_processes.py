@@ -85,6 +85,7 @@ def runs(tmp_path_factory):
     return {"first": first, "resumed": resumed, "joined": joined, "alone": alone, "tmp": tmp, "data": data}
 
 
+@pytest.mark.slow
 @jax_only
 def test_two_processes_train_and_resume_as_one_process_on_two_devices(runs):
     for status, out in runs["first"] + runs["resumed"]:
@@ -96,6 +97,7 @@ def test_two_processes_train_and_resume_as_one_process_on_two_devices(runs):
     np.testing.assert_allclose(joined, alone, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 @jax_only
 def test_only_the_first_process_writes_the_run_folder(runs):
     (joined, launches), (alone, _) = _files(runs["joined"]), _files(runs["alone"])
@@ -103,6 +105,7 @@ def test_only_the_first_process_writes_the_run_folder(runs):
     assert launches == 2  # the first process's, once for the first 4 steps and once resumed
 
 
+@pytest.mark.slow
 @jax_only
 def test_processes_with_different_data_are_refused(runs):
     other = _image_folder(runs["tmp"] / "other", 1)

@@ -70,6 +70,7 @@ def test_real_stacked_digits_cover_every_mode(classifier):
     assert figures["modes"] >= 990 and figures["kl"] < 0.05
 
 
+@pytest.mark.slow
 def test_mode_collapse_on_stacked_digits_with_its_curve_and_fig3_per_seed(tmp_path):
     run = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "mode_collapse.py"),
                           "--data", "stacked-digits", "--models", "aegan,gan", "--preset", "tiny", "--seeds", "1",
@@ -93,3 +94,12 @@ def test_mode_collapse_on_stacked_digits_with_its_curve_and_fig3_per_seed(tmp_pa
 
     panel = Image.open(tmp_path / "fig3_seeds.png")  # one seed: two 10x10 grids of 32x32 side by side
     assert panel.size[0] == 2 * (10 * 32 + 11) + 8 and panel.size[1] > 10 * 32
+    # generator_modes.py reads the same z in both of G's modes; in inference mode it is the row's figure.
+    modes = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "generator_modes.py"),
+                            str(tmp_path / "aegan-seed0"), "--batch", "100", "--cache-dir", str(tmp_path / "cache")],
+                           capture_output=True, text=True, timeout=600, check=False)
+    assert modes.returncode == 0, modes.stderr[-2000:]
+    found = json.load(open(tmp_path / "aegan-seed0" / "generator_modes.json"))
+    assert abs(found["inference"]["modes"] - aegan["modes"]) <= max(2, aegan["modes"] // 100)
+    assert 1 <= found["training"]["modes"] <= 1000 and -1 <= found["training"]["rho"] <= 1
+    assert "training mode:" in modes.stdout
