@@ -23,7 +23,7 @@ class AEGANConfig:
     # "pacgan": PacGAN's 2-D networks (common/mlp.py), the "pacgan" preset's.
     architecture: str = "conv"
     hidden_units: int = 128  # mlp: 3 hidden layers of this width in G, E and Dx
-    # Networks (REFERENCE.md).
+    # Networks, as the authors' code builds them.
     input_noise: float = 0.01  # GaussianNoise stddev on E, Dx and Dz inputs
     dropout_rate: float = 0.005  # GaussianDropout rate in E, Dx and Dz blocks
     leaky_slope: float = 0.02  # the authors' "leaky_relu"

@@ -1,4 +1,5 @@
-"""The four AEGAN networks, G, E, Dx and Dz, exactly as the authors built them (REFERENCE.md).
+"""The four AEGAN networks, G, E, Dx and Dz, exactly as the authors built them (where they
+depart from the paper: the README, "Where the paper and the authors' code differ").
 
 The discriminators return logits: the authors' Keras 2 binary cross-entropy read the logit
 behind their final sigmoid, so computing the loss from logits is the same arithmetic.
@@ -24,7 +25,7 @@ SEED_CHANNELS = 64  # the generator's 4x4 seed and its side branch
 
 def _normal():
     # A fresh initializer per layer: the authors shared one instance, which under current
-    # TF gives same-shaped layers identical weights (REFERENCE.md).
+    # TF gives same-shaped layers identical weights.
     return keras.initializers.RandomNormal(0.0, 0.02)
 
 

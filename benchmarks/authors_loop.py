@@ -1,11 +1,11 @@
 """The AEGAN authors' training loop, timed: the yardstick our step is compared with.
 
     pip install tf-keras==$(python -c "import tensorflow as tf; print(tf.__version__)")
-    python benchmarks/authors_loop.py --fixture ../shared/fixtures/aegan-authors-round --rounds 3
+    python benchmarks/authors_loop.py --fixture DIR_OF_THEIR_H5_FILES --rounds 3
 
 Their four networks are loaded from the .h5 files their train.py writes (the recorded round in
 `fixtures/aegan-authors-round` is such a set: 64x64, latent 32, the paper config) and trained as
-their loop trains them (REFERENCE.md): tf_keras models compiled with Adam (beta_1 0.5,
+their loop trains them: tf_keras models compiled with Adam (beta_1 0.5,
 clipnorm 1; 5e-4 for Dx and Dz, 2e-4 for G+E), a round of `predict` for the fakes, then 4 Dx,
 4 Dz and 4 joint G+E `train_on_batch` calls, the discriminators frozen in the joint model. The
 first round (tf_keras builds its train functions) is printed apart. Prints figures; asserts nothing.

@@ -4,7 +4,7 @@ A model is written once as pure functions of `state` (weights, noise seeds and B
 statistics, optimizer slots): every network is run with `stateless_call`, every update
 returns a new state. `common.engine` compiles those functions for TensorFlow or JAX.
 The networks an update does not train are frozen by taking no gradient for them, never by
-`trainable = False` (KERAS_NOTES.md).
+`trainable = False`: in Keras 3 a non-trainable BatchNormalization also runs in inference mode.
 """
 
 import contextlib
