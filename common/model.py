@@ -295,25 +295,26 @@ def io_dtype():
 
 def computation_key(fn):
     """What a function computes, as a hashable key: its code, and for a bound method its object,
-    for a closure the key of each value it closes over (functions by their own key, other
-    values by value where hashable, else by identity)."""
+    for a function the key of each value it closes over and of each default argument (functions
+    by their own key, other values by value where hashable, else by identity)."""
     if inspect.ismethod(fn):
         return ("method", fn.__func__.__code__, id(fn.__self__))
     code = getattr(fn, "__code__", None)
     if code is None:  # a compiled program, a partial, a callable object: itself
         return ("object", id(fn))
-    closed = []
-    for cell in fn.__closure__ or ():
-        value = cell.cell_contents
+    def key_of(value):
         if callable(value):
-            closed.append(computation_key(value))
-        else:
-            try:
-                hash(value)
-                closed.append(("value", type(value).__name__, value))
-            except TypeError:
-                closed.append(("id", id(value)))
-    return ("function", code, tuple(closed))
+            return computation_key(value)
+        try:
+            hash(value)
+            return ("value", type(value).__name__, value)
+        except TypeError:
+            return ("id", id(value))
+
+    closed = tuple(key_of(cell.cell_contents) for cell in fn.__closure__ or ())
+    defaults = tuple(key_of(v) for v in (fn.__defaults__ or ()))
+    keyword_defaults = tuple((k, key_of(v)) for k, v in sorted((fn.__kwdefaults__ or {}).items()))
+    return ("function", code, closed, defaults, keyword_defaults)
 
 
 def all_finite(state):

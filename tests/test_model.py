@@ -52,13 +52,15 @@ def test_two_losses_on_one_optimizer_give_their_own_results_fused_and_unfused():
     np.testing.assert_allclose(fused, expected, rtol=1e-5)
 
 
-def test_computation_key_tells_closures_apart_by_what_they_close_over():
+def test_computation_key_tells_functions_apart_by_what_they_close_over_and_default_to():
     def make(scale):
         return lambda v: v * scale
 
     assert computation_key(make(2.0)) == computation_key(make(2.0))
     assert computation_key(make(2.0)) != computation_key(make(3.0))
     assert computation_key(lambda v: v + 1) != computation_key(lambda v: v - 1)
+    with_default = [lambda v, t=t: v * t for t in (False, True)]  # one line: the same code
+    assert computation_key(with_default[0]) != computation_key(with_default[1])
 
     model, _, _ = _tiny_ogan()
     assert computation_key(model.objective) == computation_key(model.objective)
