@@ -45,7 +45,9 @@ def replay_aegan(fixture, run, dtype):
                       input_noise=0.0, dropout_rate=0.0, precision=dtype)
     assert rates["discriminator_latent"] == rates["discriminator_image"], rates
     model = build_model(cfg)
-    model.xla_on_cpu = False  # as O-GAN's default: see main
+    # TensorFlow runs a graph on its own CPU kernels, as the authors' train_on_batch does (XLA:CPU's
+    # float64 convolutions are far slower; O-GAN's default already). JAX always compiles with XLA.
+    model.set_compile_mode(False)
     order = load_keyed(model, {k: seeded(s, dtype) for k, s in fixture["initial"].items()})
     draws = {"data": [], "noise": []}
     for i, kind in enumerate(run["order_of_inputs"]):
@@ -90,8 +92,6 @@ def main(path, variant, dtype, out):
     with open(path) as f:
         fixture = json.load(f)
     run = fixture[dtype] if variant == "aegan" else fixture["variants"][variant][dtype]
-    # TensorFlow runs a graph on its own CPU kernels, as the authors' train_on_batch does
-    # (XLA:CPU's float64 convolutions are far slower); JAX always compiles with XLA.
     if variant == "aegan":
         model, order, state, check, result = replay_aegan(fixture, run, dtype)
     else:
