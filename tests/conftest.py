@@ -6,6 +6,30 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _share_compiled_programs():
+    """One persistent compilation cache for the whole test session, its subprocesses and its
+    xdist workers (which inherit the environment): the tests build many models of the same
+    tiny configurations, and a program XLA compiled once is then loaded, not compiled again.
+    Set before JAX or TensorFlow is imported; a cache a developer names is kept instead."""
+    import atexit
+    import shutil
+    import tempfile
+
+    if "AEGAN_TEST_PROGRAM_CACHE" not in os.environ:
+        os.environ["AEGAN_TEST_PROGRAM_CACHE"] = tempfile.mkdtemp(prefix="aegan-test-programs-")
+        atexit.register(shutil.rmtree, os.environ["AEGAN_TEST_PROGRAM_CACHE"], ignore_errors=True)
+    cache = os.environ["AEGAN_TEST_PROGRAM_CACHE"]
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(cache, "jax"))
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+    if "tf_xla_persistent_cache_directory" not in os.environ.get("TF_XLA_FLAGS", ""):
+        os.environ["TF_XLA_FLAGS"] = (os.environ.get("TF_XLA_FLAGS", "") +
+                                      f" --tf_xla_persistent_cache_directory={os.path.join(cache, 'tf')}").strip()
+
+
+_share_compiled_programs()
 SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 
 
@@ -17,6 +41,9 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: the slow tier, left out of a plain `pytest` run; "
                                        "`--slow`, `-m` or `-k` selects it")
+    config.addinivalue_line("markers", "backend_agnostic: a slow test of code that is the same under every "
+                                       "backend (the loop, checkpoints, scripts); CI runs it under "
+                                       "TensorFlow only")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -37,6 +37,9 @@ with open(OGAN) as f:
     OGAN_VARIANTS = list(json.load(f)["variants"])
 RELATIVE, ABSOLUTE = 1e-9, 1e-12
 BACKEND = keras.backend.backend()
+# The tests of one replay run in one xdist worker: its process runs once there (replay's cache).
+AEGAN_FLOAT64 = pytest.mark.xdist_group("replay-aegan-float64")
+OGAN_FLOAT64 = [pytest.param(v, marks=pytest.mark.xdist_group(f"replay-{v}-float64"), id=v) for v in OGAN_VARIANTS]
 
 
 @functools.lru_cache(maxsize=None)
@@ -111,6 +114,7 @@ def _within_their_rounding(mine, theirs32, theirs64):
 
 
 @pytest.mark.slow
+@AEGAN_FLOAT64
 def test_aegan_float64_every_update_loss_and_term_matches():
     ours, _, theirs = replay(AEGAN, "aegan", "float64")
     assert ours["dtypes"] == ["float64"], ours["dtypes"]
@@ -120,6 +124,7 @@ def test_aegan_float64_every_update_loss_and_term_matches():
 
 
 @pytest.mark.slow
+@AEGAN_FLOAT64
 def test_aegan_float64_every_summarised_weight_matches():
     ours, _, theirs = replay(AEGAN, "aegan", "float64")
     _check_float64(_weights_pairs(ours, theirs), f"weights ({len(theirs['weights_after'])} tensors)")
@@ -159,7 +164,7 @@ def test_ogan_networks_have_the_authors_parameter_counts(variant):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", OGAN_VARIANTS)
+@pytest.mark.parametrize("variant", OGAN_FLOAT64)
 def test_ogan_float64_every_step_loss_t1_and_rho_match(variant):
     ours, _, theirs = replay(OGAN, variant, "float64")
     assert ours["dtypes"] == ["float64"], ours["dtypes"]
@@ -169,7 +174,7 @@ def test_ogan_float64_every_step_loss_t1_and_rho_match(variant):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", OGAN_VARIANTS)
+@pytest.mark.parametrize("variant", OGAN_FLOAT64)
 def test_ogan_float64_every_summarised_tensor_matches_moving_statistics_included(variant):
     ours, _, theirs = replay(OGAN, variant, "float64")
     assert any("moving_variance" in k for k in theirs["weights_after"])

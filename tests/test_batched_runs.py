@@ -65,7 +65,8 @@ def _saved_steps(out):
 
 
 @jax_only
-@pytest.mark.parametrize("name", ["gan", "aegan"])
+# AEGAN's round has every kind of update the GAN's has, and more: the slow tier.
+@pytest.mark.parametrize("name", ["gan", pytest.param("aegan", marks=pytest.mark.slow)])
 def test_runs_in_one_program_compute_log_and_checkpoint_as_each_alone(tmp_path, name):
     alone = [_alone(tmp_path / f"alone{s}", s, 40, name)[0] for s in (0, 1)]
     states, step = _batched([tmp_path / "b0", tmp_path / "b1"], [0, 1], 40, name)

@@ -17,6 +17,7 @@ from aegan.models import build_model
 from common import UserError, engine
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+pytestmark = pytest.mark.xdist_group("test_data_parallel")  # one worker runs `measured` once
 
 
 @pytest.fixture(scope="module")

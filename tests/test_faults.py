@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
 
 @pytest.mark.slow
+@pytest.mark.backend_agnostic
 def test_kill_9_at_random_moments_then_resume_loses_nothing(tmp_path):
     import kill_resume
 

@@ -26,6 +26,8 @@ def test_a_file_that_does_not_fit_names_its_layer_and_writes_nothing(tmp_path):
     assert not os.path.exists(out)
 
 
+@pytest.mark.slow  # the paper's config, trained for one round
+@pytest.mark.backend_agnostic
 def test_imported_checkpoint_holds_their_weights_and_resumes(tmp_path):
     out = str(tmp_path / "run")
     import_authors.main(["--dir", FIXTURE, "--out", out])

@@ -69,6 +69,7 @@ def _train(model, out, steps, rounds_per_call, resume=False, checkpoint_every=12
 
 
 @pytest.mark.slow
+@pytest.mark.backend_agnostic
 def test_the_loop_with_rounds_per_call_trains_logs_and_resumes_as_one_round_per_call(tmp_path):
     # 10 rounds in calls of 4: rounds 0-3, 4-7 and 8-9 (a shorter last call).
     one, _ = _train(_model(), tmp_path / "one", 40, 1)

@@ -9,13 +9,26 @@ import sys
 from conftest import ROOT
 
 
-def _run(out, steps=8, models="gan,ogan", seeds=("--seeds", "1")):
-    return subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "mode_collapse.py"),
-                           "--data", "ring8", "--models", models, *seeds, "--steps", str(steps),
-                           "--out", str(out)], capture_output=True, text=True, timeout=600, check=False)
+def _args(out, steps=8, models="gan,ogan", seeds=("--seeds", "1")):
+    return ["--data", "ring8", "--models", models, *seeds, "--steps", str(steps), "--out", str(out)]
 
 
-def test_two_d_benchmark_runs_reports_and_resumes(tmp_path):
+def _run(out, **kw):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "mode_collapse.py"), *_args(out, **kw)],
+                          capture_output=True, text=True, timeout=600, check=False)
+
+
+def _again(out, capsys, **kw):
+    """The script's main in this process, as a second command would run it: what it printed."""
+    sys.path.insert(0, os.path.join(ROOT, "experiments"))
+    import mode_collapse
+
+    capsys.readouterr()
+    mode_collapse.main(_args(out, **kw))
+    return capsys.readouterr().out
+
+
+def test_two_d_benchmark_runs_reports_and_resumes(tmp_path, capsys):
     first = _run(tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
     report = json.load(open(tmp_path / "mode_collapse.json"))
@@ -29,24 +42,21 @@ def test_two_d_benchmark_runs_reports_and_resumes(tmp_path):
     from PIL import Image
 
     assert Image.open(tmp_path / "mode_collapse_samples.png").size == (600, 380)  # one panel per model
-    again = _run(tmp_path)
-    assert again.returncode == 0 and again.stdout.count("finished at step 8") == 2
+    assert _again(tmp_path, capsys).count("finished at step 8") == 2
     assert json.load(open(tmp_path / "mode_collapse.json"))["runs"] == report["runs"]
     # A shorter --steps measures the runs where they stopped, and says so in each row.
-    shorter = _run(tmp_path, steps=4)
-    assert shorter.returncode == 0 and shorter.stdout.count("finished at step 8") == 2
+    assert _again(tmp_path, capsys, steps=4).count("finished at step 8") == 2
     assert [r["step"] for r in json.load(open(tmp_path / "mode_collapse.json"))["runs"]] == [8, 8]
 
 
-def test_seeds_split_between_processes(tmp_path):
+def test_seeds_split_between_processes(tmp_path, capsys):
     # Seed 1 alone, as a second core or machine would run it, then every seed in one report.
     second = _run(tmp_path, models="gan", seeds=("--first-seed", "1", "--seeds", "1"))
     assert second.returncode == 0, second.stderr[-2000:]
     assert [(r["model"], r["seed"]) for r in json.load(open(tmp_path / "mode_collapse.json"))["runs"]] == [("gan", 1)]
     assert not os.path.exists(tmp_path / "gan-seed0")
-    both = _run(tmp_path, models="gan", seeds=("--seeds", "2"))
-    assert both.returncode == 0, both.stderr[-2000:]
-    assert "training gan, seed 0" in both.stdout and both.stdout.count("finished at step 8") == 1
+    both = _again(tmp_path, capsys, models="gan", seeds=("--seeds", "2"))
+    assert "training gan, seed 0" in both and both.count("finished at step 8") == 1
     report = json.load(open(tmp_path / "mode_collapse.json"))
     assert [(r["model"], r["seed"]) for r in report["runs"]] == [("gan", 0), ("gan", 1)]
     assert report["summary"]["gan"]["runs"] == 2

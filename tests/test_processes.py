@@ -16,6 +16,7 @@ from common import UserError, engine, images
 
 SCRIPT = os.path.join(ROOT, "experiments", "ogan_celeba.py")
 RUN = ["--preset", "tiny", "--checkpoint-every", "2", "--sample-every", "2"]
+pytestmark = pytest.mark.xdist_group("test_processes")  # one worker launches `runs` once
 jax_only = pytest.mark.skipif(keras.backend.backend() != "jax",
                               reason="training over several processes is wired for JAX only")
 

@@ -71,6 +71,7 @@ def test_real_stacked_digits_cover_every_mode(classifier):
 
 
 @pytest.mark.slow
+@pytest.mark.backend_agnostic
 def test_mode_collapse_on_stacked_digits_with_its_curve_and_fig3_per_seed(tmp_path):
     run = subprocess.run([sys.executable, os.path.join(ROOT, "experiments", "mode_collapse.py"),
                           "--data", "stacked-digits", "--models", "aegan,gan", "--preset", "tiny", "--seeds", "1",

@@ -19,6 +19,26 @@ def _model(name, **overrides):
     return build_model(make_config("tiny", model=name, **overrides))
 
 
+_SHARED = {}
+# The tests that share a model run in one xdist worker, so its programs compile once there.
+run_model = pytest.mark.xdist_group("test_training-aegan")
+gan_model = pytest.mark.xdist_group("test_training-gan")
+
+
+def _shared(name):
+    """One model of the tiny preset per name for the tests of this module: a model keeps all it
+    trains in `state`, so tests cannot leak into each other, and its compiled programs are reused
+    (a loop of under loop.FUSE_MIN_ROUNDS rounds calls the same update programs as model.round)."""
+    if name not in _SHARED:
+        _SHARED[name] = _model(name)
+    return _SHARED[name]
+
+
+@pytest.fixture
+def gan4():
+    return _shared("gan")
+
+
 def _batch(model, seed=0):
     rng = np.random.default_rng(seed)
     c = model.cfg
@@ -27,9 +47,9 @@ def _batch(model, seed=0):
     return imgs.astype("float32"), zs.astype("float32")
 
 
-@pytest.mark.parametrize("name", ["aegan", "gan", "aae"])
+@pytest.mark.parametrize("name", [pytest.param("aegan", marks=run_model), pytest.param("gan", marks=gan_model), "aae"])
 def test_every_trained_network_changes(name):
-    model = _model(name)
+    model = _shared(name)
     start = model.initial_state()
     state, losses = model.round(start, *_batch(model))
     for net in model.network_names:
@@ -74,8 +94,9 @@ def test_aegan_reconstruction_loss_falls():
     assert np.mean(history[-3:]) < 0.75 * np.mean(history[:3]), history
 
 
+@run_model
 def test_noise_layers_are_active_in_training_and_off_in_inference():
-    model = _model("aegan")
+    model = _shared("aegan")
     state = model.initial_state()
     x = np.zeros((2, 32, 32, 3), "float32")
     a, s1 = model.call(state, "encoder", x, training=True)
@@ -84,15 +105,8 @@ def test_noise_layers_are_active_in_training_and_off_in_inference():
     np.testing.assert_array_equal(np.asarray(model.encode(state, x)), np.asarray(model.encode(s1, x)))
 
 
-_RUN_MODEL = []
-
-
 def _run(out, steps, resume=False):
-    # One model for every run of this module: its compiled programs are reused, and since a
-    # model keeps all it trains in `state`, runs cannot leak into each other.
-    if not _RUN_MODEL:
-        _RUN_MODEL.append(_model("aegan", batch_size=4))
-    model = _RUN_MODEL[0]
+    model = _shared("aegan")
     images = data.digits_images(32)[:200]
     train, test = data.split(images)
     sampler = data.RoundSampler(train, 4, model.images_per_round, model.latents_per_round, 8, seed=3)
@@ -107,6 +121,7 @@ def _rows(out):
         return [json.loads(l) for l in f]
 
 
+@run_model
 def test_resume_gives_the_same_next_losses_and_weights(tmp_path):
     straight = _run(tmp_path / "straight", 16)
     _run(tmp_path / "stopped", 8)
@@ -122,12 +137,14 @@ def test_resume_gives_the_same_next_losses_and_weights(tmp_path):
     assert os.path.exists(tmp_path / "stopped" / "grids" / "samples_fixed_000000016.png")
 
 
+@run_model
 def test_existing_run_is_not_overwritten_without_resume(tmp_path):
     _run(tmp_path / "run", 4)
     with pytest.raises(loop.RunError, match="--resume"):
         _run(tmp_path / "run", 8)
 
 
+@run_model
 def test_resume_refuses_other_settings(tmp_path):
     _run(tmp_path / "run", 4)
     _, meta, _ = checkpoint.load_latest(str(tmp_path / "run" / "checkpoints"))
@@ -153,12 +170,13 @@ def test_damaged_latest_checkpoint_falls_back(tmp_path, capsys):
     assert meta["step"] == 4 and "trying an older one" in capsys.readouterr().err
 
 
-def test_an_error_after_a_step_keeps_that_step(tmp_path, monkeypatch):
+@gan_model
+def test_an_error_after_a_step_keeps_that_step(tmp_path, monkeypatch, gan4):
     def broken(*args):
         raise RuntimeError("the grid broke")
 
     monkeypatch.setattr(loop, "save_grids", broken)
-    model = _model("gan", batch_size=4)
+    model = gan4
     sampler = data.RoundSampler(data.digits_images(32)[:40], 4, model.images_per_round,
                                 model.latents_per_round, 8, seed=0)
     with pytest.raises(RuntimeError, match="the grid broke"):  # at the first grid, after step 4
@@ -171,8 +189,13 @@ def test_resume_accepts_tuples_saved_as_lists():
     loop.check_resumable({"config": {"ema_decays": [0.999, 0.9999]}}, {"ema_decays": (0.999, 0.9999)})
 
 
-def _poisoned(model, bad_round, poison):
-    """model.train_round, with round `bad_round` returning a NaN loss or a NaN weight."""
+@pytest.fixture
+def poisoned(gan4, monkeypatch):
+    """gan4, its train_round's round `bad_round` returning a NaN loss or a NaN weight (for one test)."""
+    return lambda bad_round, poison: _poisoned(gan4, bad_round, poison, monkeypatch)
+
+
+def _poisoned(model, bad_round, poison, monkeypatch):
     calls = {"n": 0}
     clean = model.train_round
 
@@ -188,7 +211,7 @@ def _poisoned(model, bad_round, poison):
                 state = {**state, "params": {**state["params"], "generator": g}}
         return state, losses, all_finite(state)
 
-    model.train_round = round_fn
+    monkeypatch.setattr(model, "train_round", round_fn)
     return model
 
 
@@ -199,22 +222,25 @@ def _gan_run(out, model, **kw):
                       checkpoint_every=1000, sample_every=1000, verbose=0, **kw)
 
 
+@gan_model
 @pytest.mark.parametrize("poison, named", [("loss", "adversarial_image_generated"), ("weight", "a weight")])
-def test_non_finite_stops_at_the_last_good_state(tmp_path, poison, named):
-    model = _poisoned(_model("gan", batch_size=4), 3, poison)
+def test_non_finite_stops_at_the_last_good_state(tmp_path, poisoned, poison, named):
+    model = poisoned(3, poison)
     with pytest.raises(loop.NonFiniteError, match=f"step 12: {named} became NaN or infinite"):
         _gan_run(tmp_path, model)
     _, meta, flat = checkpoint.load_latest(str(tmp_path / "checkpoints"))
     assert meta["step"] == 8 and all(np.isfinite(a).all() for a in flat.values())
 
 
-def test_non_finite_update_can_be_skipped(tmp_path, capsys):
-    model = _poisoned(_model("gan", batch_size=4), 3, "loss")
+@gan_model
+def test_non_finite_update_can_be_skipped(tmp_path, capsys, poisoned):
+    model = poisoned(3, "loss")
     _, step = _gan_run(tmp_path, model, skip_nonfinite=True)
     assert step == 16 and [r["step"] for r in _rows(tmp_path)] == [4, 8, 16]
     assert "update dropped (1 so far)" in capsys.readouterr().err
 
 
+@run_model
 def test_a_second_run_on_the_same_folder_is_refused(tmp_path):
     (tmp_path / "run").mkdir()
     lock = loop.RunLock(str(tmp_path / "run"))
@@ -223,6 +249,7 @@ def test_a_second_run_on_the_same_folder_is_refused(tmp_path):
     assert not os.path.exists(tmp_path / "run" / ".lock")
 
 
+@run_model
 def test_a_dead_process_lock_is_taken_over(tmp_path, capsys):
     import socket
 
@@ -241,9 +268,11 @@ def test_sigterm_writes_a_checkpoint(tmp_path):
     from conftest import ROOT
 
     out = tmp_path / "run"
-    # 199 rounds: under loop.FUSE_MIN_ROUNDS, so the updates compile one by one (3x faster).
+    # 199 rounds: under loop.FUSE_MIN_ROUNDS, so the updates compile one by one (3x faster), and
+    # under TensorFlow as a graph (what is tested is the signal, not the compiler).
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "experiments", "aegan_anime.py"), "--preset", "tiny",
                              "--steps", "796", "--checkpoint-every", "100000", "--sample-every", "100000",
+                             "--cpu-compile", "graph",
                              "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
     while not (out / "losses.csv").exists() or len((out / "losses.csv").read_text().splitlines()) < 3:
