@@ -30,7 +30,6 @@ def _share_compiled_programs():
 
 
 _share_compiled_programs()
-SHARED = os.path.join(os.path.dirname(ROOT), "shared")
 
 
 def pytest_addoption(parser):

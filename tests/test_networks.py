@@ -33,7 +33,7 @@ def test_shapes(resolution):
 
 def test_same_shaped_layers_start_different():
     # The authors' shared initializer gave equal-shaped layers identical weights under
-    # current TF (REFERENCE.md); ours initialises each layer on its own.
+    # current TF; ours initialises each layer on its own (docs/authors-code.md).
     nets = build_networks(make_config(), ["encoder"])
     a, b = (nets["encoder"].get_layer(f"block{i}_conv").kernel.numpy() for i in (3, 4))
     assert a.shape == b.shape and not np.allclose(a, b)
