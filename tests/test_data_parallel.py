@@ -1,4 +1,4 @@
-"""Data parallel training on 2 simulated CPU devices matches 1 device (issue 8).
+"""Data parallel training on 2 simulated CPU devices matches 1 device.
 
 The devices must exist before the backend starts, so the comparison runs in its own
 process (tests/data_parallel_check.py) and reports its measurements as JSON.

@@ -1,4 +1,4 @@
-"""Training over several processes, as over several machines (issue 8): two local processes
+"""Training over several processes, as over several machines: two local processes
 with one CPU device each, joined by KERAS_DISTRIBUTION_* and Gloo collectives, compute what
 one process computes on two devices, and only the first writes the run folder."""
 
