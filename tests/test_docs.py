@@ -54,3 +54,9 @@ def test_the_readme_python_example_runs_on_a_users_images(tmp_path):
         "\nassert -1 <= samples.min() and samples.max() <= 1\n")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_the_command_line_reference_is_what_the_scripts_print():
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "cli_doc.py"), "--check"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
