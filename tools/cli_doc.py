@@ -13,7 +13,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGE = os.path.join(ROOT, "docs", "cli.md")
 SCRIPTS = ["aegan_anime.py", "ogan_celeba.py", "sample.py", "evaluate.py", "figures.py", "mode_collapse.py",
-           "mode_counts.py", "generator_modes.py", "export_weights.py", "import_authors.py"]
+           "mode_counts.py", "generator_modes.py", "ogan_claims.py", "export_weights.py", "import_authors.py"]
 
 
 def help_text(script):

@@ -1,0 +1,126 @@
+"""O-GAN's two claims decided from mode_collapse.py's reports, by the rules of docs/ogan.md.
+
+    python experiments/ogan_claims.py stacked results/ogan-stacked-w0 0.5=results/ogan-stacked-w0.5 2=results/ogan-stacked-w2
+    python experiments/ogan_claims.py faces results/ogan-faces-w0 0.5=results/ogan-faces-w0.5 2=results/ogan-faces-w2
+
+The first folder is the control (lambda_2 = 0); each WEIGHT=FOLDER after it one setting. Every
+folder holds a mode_collapse.json; on stacked digits each collapsed run's folder
+(FOLDER/ogan-seedS) also holds the generator_modes.json that generator_modes.py writes. Prints
+one line per weight and writes nothing.
+"""
+
+import argparse
+import json
+import os
+
+import numpy as np
+
+import _setup
+
+SEEDS = 5
+# Sample figures of claim 1, and which way each is better.
+SAMPLE_FIGURES = {"ndb_k": "lower", "jsd": "lower", "diversity": "higher", "near_duplicates": "lower"}
+
+
+def read_runs(folder):
+    """The O-GAN rows of folder/mode_collapse.json, one per seed."""
+    from common import UserError
+
+    path = os.path.join(folder, "mode_collapse.json")
+    try:
+        with open(path) as f:
+            rows = [r for r in json.load(f)["runs"] if r["model"] == "ogan"]
+    except (OSError, ValueError, KeyError) as e:
+        raise UserError(f"cannot read {path}: {e}") from None
+    return sorted(rows, key=lambda r: r["seed"])
+
+
+def collapse_kind(modes):
+    """What a collapsed stacked-digits run's collapse is, from its generator_modes.json record
+    (None where it has none): docs/ogan.md's three readings, or 'no label'."""
+    if modes is None:
+        return "not read (run generator_modes.py on it)"
+    inference, training, rho = modes["inference"]["modes"], modes["training"]["modes"], modes["logged_rho_last_500_steps"]
+    if training >= 900 > inference:
+        return "an evaluation artefact"
+    if max(inference, training) < 900 and rho > 0.5:
+        return "a gap in the paper's argument"
+    if max(inference, training) < 900 and rho < 0.2:
+        return "the term never took hold"
+    return "no label"
+
+
+def stacked_verdict(runs, control):
+    """(verdict, why) for claim 2 at one weight: supported with at most 1 of 5 seeds collapsed and
+    fewer than the control; contradicted with 3 or more; otherwise undecided."""
+    collapsed, of = sum(r["collapsed"] for r in runs), len(runs)
+    if collapsed >= 3:
+        return "contradicted", f"{collapsed} of {of} seeds collapsed"
+    if of < SEEDS or len(control) < SEEDS:
+        return "undecided", f"{collapsed} of {of} seeds collapsed; the rule needs {SEEDS} seeds here and in the control"
+    control_collapsed = sum(r["collapsed"] for r in control)
+    why = f"{collapsed} of {of} seeds collapsed, the control {control_collapsed} of {len(control)}"
+    if collapsed <= 1 and collapsed < control_collapsed:
+        return "supported", why
+    return "undecided", why
+
+
+def faces_verdict(runs, control):
+    """(verdict, why) for claim 1 at one weight: contradicted when a sample figure's mean is worse
+    than the control's by more than two control sds; supported when none is and the held-out L1
+    is below and SSIM above the control's mean by more than two control sds."""
+    if len(runs) < SEEDS or len(control) < SEEDS:
+        return "undecided", f"{len(runs)} and {len(control)} (control) of {SEEDS} seeds"
+
+    def spread(rows, key):
+        values = np.array([r[key] for r in rows], float)
+        return values.mean(), values.std(ddof=1)
+
+    worse = []
+    for key, better in SAMPLE_FIGURES.items():
+        mine, (mean, sd) = spread(runs, key)[0], spread(control, key)
+        gap = (mean - mine) if better == "higher" else (mine - mean)
+        if gap > 2 * sd:
+            worse.append(f"{key} {mine:.3g} against {mean:.3g} ± {sd:.2g}")
+    if worse:
+        return "contradicted", "samples worse than the control: " + "; ".join(worse)
+    (l1, _), (l1_control, l1_sd) = spread(runs, "l1"), spread(control, "l1")
+    (ssim, _), (ssim_control, ssim_sd) = spread(runs, "ssim"), spread(control, "ssim")
+    encoder = l1 < l1_control - 2 * l1_sd and ssim > ssim_control + 2 * ssim_sd
+    why = (f"samples within two control sds; held-out L1 {l1:.3f} against {l1_control:.3f} ± {l1_sd:.3f}, "
+           f"SSIM {ssim:.3f} against {ssim_control:.3f} ± {ssim_sd:.3f}")
+    return ("supported" if encoder else "undecided"), why
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("benchmark", choices=("stacked", "faces"), help="claim 2 (stacked digits) or claim 1 (faces)")
+    p.add_argument("control", help="the lambda_2 = 0 comparison's --out folder")
+    p.add_argument("weights", nargs="+", help="WEIGHT=FOLDER, one per setting")
+    args = p.parse_args(argv)
+
+    from common import UserError
+
+    control = read_runs(args.control)
+    for spec in args.weights:
+        weight, sep, folder = spec.partition("=")
+        if not sep or not folder:
+            raise UserError(f"expected WEIGHT=FOLDER, not {spec!r}")
+        runs = read_runs(folder)
+        if args.benchmark == "stacked":
+            verdict, why = stacked_verdict(runs, control)
+            kinds = []
+            for r in runs:
+                if r["collapsed"]:
+                    path = os.path.join(folder, f"ogan-seed{r['seed']}", "generator_modes.json")
+                    modes = json.load(open(path)) if os.path.exists(path) else None
+                    kinds.append(f"seed {r['seed']}: {collapse_kind(modes)}")
+            if kinds:
+                why += " (" + "; ".join(kinds) + ")"
+        else:
+            verdict, why = faces_verdict(runs, control)
+        print(f"lambda_2 = {weight}: {verdict}: {why}")
+
+
+if __name__ == "__main__":
+    _setup.run(main)
