@@ -13,9 +13,8 @@ import argparse
 import json
 import os
 
-import numpy as np
-
 import _setup
+from mode_collapse import spread
 
 SEEDS = 5
 # Sample figures of claim 1, and which way each is better.
@@ -68,24 +67,21 @@ def stacked_verdict(runs, control):
 def faces_verdict(runs, control):
     """(verdict, why) for claim 1 at one weight: contradicted when a sample figure's mean is worse
     than the control's by more than two control sds; supported when none is and the held-out L1
-    is below and SSIM above the control's mean by more than two control sds."""
+    is below and SSIM above the control's mean by more than two control sds. Means and sds are
+    mode_collapse.py's, as its reports print them."""
     if len(runs) < SEEDS or len(control) < SEEDS:
         return "undecided", f"{len(runs)} and {len(control)} (control) of {SEEDS} seeds"
-
-    def spread(rows, key):
-        values = np.array([r[key] for r in rows], float)
-        return values.mean(), values.std(ddof=1)
-
+    (mine,), (theirs,) = spread(runs).values(), spread(control).values()
     worse = []
     for key, better in SAMPLE_FIGURES.items():
-        mine, (mean, sd) = spread(runs, key)[0], spread(control, key)
-        gap = (mean - mine) if better == "higher" else (mine - mean)
+        (value, _), (mean, sd) = mine[key], theirs[key]
+        gap = (mean - value) if better == "higher" else (value - mean)
         if gap > 2 * sd:
-            worse.append(f"{key} {mine:.3g} against {mean:.3g} ± {sd:.2g}")
+            worse.append(f"{key} {value:.3g} against {mean:.3g} ± {sd:.2g}")
     if worse:
         return "contradicted", "samples worse than the control: " + "; ".join(worse)
-    (l1, _), (l1_control, l1_sd) = spread(runs, "l1"), spread(control, "l1")
-    (ssim, _), (ssim_control, ssim_sd) = spread(runs, "ssim"), spread(control, "ssim")
+    (l1, _), (l1_control, l1_sd) = mine["l1"], theirs["l1"]
+    (ssim, _), (ssim_control, ssim_sd) = mine["ssim"], theirs["ssim"]
     encoder = l1 < l1_control - 2 * l1_sd and ssim > ssim_control + 2 * ssim_sd
     why = (f"samples within two control sds; held-out L1 {l1:.3f} against {l1_control:.3f} ± {l1_sd:.3f}, "
            f"SSIM {ssim:.3f} against {ssim_control:.3f} ± {ssim_sd:.3f}")
@@ -113,7 +109,10 @@ def main(argv=None):
             for r in runs:
                 if r["collapsed"]:
                     path = os.path.join(folder, f"ogan-seed{r['seed']}", "generator_modes.json")
-                    modes = json.load(open(path)) if os.path.exists(path) else None
+                    modes = None
+                    if os.path.exists(path):
+                        with open(path) as f:
+                            modes = json.load(f)
                     kinds.append(f"seed {r['seed']}: {collapse_kind(modes)}")
             if kinds:
                 why += " (" + "; ".join(kinds) + ")"

@@ -34,11 +34,6 @@ def _shared(name):
     return _SHARED[name]
 
 
-@pytest.fixture
-def gan4():
-    return _shared("gan")
-
-
 def _batch(model, seed=0):
     rng = np.random.default_rng(seed)
     c = model.cfg
@@ -171,12 +166,12 @@ def test_damaged_latest_checkpoint_falls_back(tmp_path, capsys):
 
 
 @gan_model
-def test_an_error_after_a_step_keeps_that_step(tmp_path, monkeypatch, gan4):
+def test_an_error_after_a_step_keeps_that_step(tmp_path, monkeypatch):
     def broken(*args):
         raise RuntimeError("the grid broke")
 
     monkeypatch.setattr(loop, "save_grids", broken)
-    model = gan4
+    model = _shared("gan")
     sampler = data.RoundSampler(data.digits_images(32)[:40], 4, model.images_per_round,
                                 model.latents_per_round, 8, seed=0)
     with pytest.raises(RuntimeError, match="the grid broke"):  # at the first grid, after step 4
@@ -190,9 +185,10 @@ def test_resume_accepts_tuples_saved_as_lists():
 
 
 @pytest.fixture
-def poisoned(gan4, monkeypatch):
-    """gan4, its train_round's round `bad_round` returning a NaN loss or a NaN weight (for one test)."""
-    return lambda bad_round, poison: _poisoned(gan4, bad_round, poison, monkeypatch)
+def poisoned(monkeypatch):
+    """The shared GAN, its train_round's round `bad_round` returning a NaN loss or a NaN weight
+    (for one test)."""
+    return lambda bad_round, poison: _poisoned(_shared("gan"), bad_round, poison, monkeypatch)
 
 
 def _poisoned(model, bad_round, poison, monkeypatch):
