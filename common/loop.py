@@ -27,6 +27,21 @@ FIXED_COUNT = 400  # fixed test images and fixed z, saved once per run
 FUSE_MIN_ROUNDS = 200
 
 
+def logged_mean(run_dir, column, end_step=None, last=500):
+    """The mean of a run's logged `column` (losses.csv) over the `last` steps up to `end_step`
+    (default: its last logged step), or None where the run has no such log or column."""
+    import csv
+
+    path = os.path.join(run_dir, "losses.csv")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        rows = [r for r in csv.DictReader(f) if r.get(column) not in (None, "")]
+    end = float(rows[-1]["step"]) if rows and end_step is None else end_step
+    tail = [float(r[column]) for r in rows if end - last < float(r["step"]) <= end]
+    return sum(tail) / len(tail) if tail else None
+
+
 class RunError(UserError, RuntimeError):
     """A run that cannot start or continue as asked; the message says why."""
 

@@ -12,25 +12,10 @@ generator_modes.json in the run folder.
 """
 
 import argparse
-import csv
 import json
 import os
 
 import _setup
-
-
-def logged_rho(run_dir, last=500):
-    """The mean of the `rho` column over the last `last` logged steps, or None."""
-    path = os.path.join(run_dir, "losses.csv")
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        rows = [r for r in csv.DictReader(f) if r.get("rho") not in (None, "")]
-    if not rows:
-        return None
-    end = float(rows[-1]["step"])
-    tail = [float(r["rho"]) for r in rows if float(r["step"]) > end - last]
-    return sum(tail) / len(tail)
 
 
 def main(argv=None):
@@ -44,7 +29,7 @@ def main(argv=None):
     import numpy as np
     from keras import ops
 
-    from common import UserError, engine, evaluation, stacked_digits
+    from common import UserError, engine, evaluation, loop, stacked_digits
     from common.data import to_uint8
     from mode_collapse import StackedReference
 
@@ -67,7 +52,7 @@ def main(argv=None):
         return x, pearson_correlation(z, codes)
 
     reference = StackedReference(model.cfg.resolution, args.cache_dir)
-    found = {"run": args.run, "step": meta["step"], "logged_rho_last_500_steps": logged_rho(args.run)}
+    found = {"run": args.run, "step": meta["step"], "logged_rho_last_500_steps": loop.logged_mean(args.run, "rho")}
     for mode, training, batch in (("inference", False, 1000), ("training", True, training_batch)):
         step = model.compiled(f"generator_modes_{mode}", lambda s, z, t=training: sample_and_read_back(s, z, t))
         images, rho = [], []

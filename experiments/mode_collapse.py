@@ -175,6 +175,20 @@ def evaluate_run(model, state, run_dir, points, test, reference, seed, name="sam
     return row
 
 
+def run_row(name, seed, step, model, state, run_dir, points, test, reference, ref_figures, samples="samples.npy"):
+    """A run's figures at one step, with where it logs rho (O-GAN) the logged rho of the 500 steps
+    before, and whether it collapsed."""
+    from common import loop
+
+    row = {"model": name, "seed": seed, "step": step,
+           **evaluate_run(model, state, run_dir, points, test, reference, seed, name=samples)}
+    rho = loop.logged_mean(run_dir, "rho", end_step=step)
+    if rho is not None:  # rho(z, E(G(z))) of O-GAN's eq. 7, as training logged it
+        row["logged_rho"] = rho
+    row["collapsed"] = bool(verdict(row, ref_figures))
+    return row
+
+
 def measure_checkpoints(name, seed, model, run_dir, points, test, reference, ref_figures):
     """A row for every checkpoint kept in run_dir (the last one included)."""
     from tqdm.auto import tqdm
@@ -185,10 +199,8 @@ def measure_checkpoints(name, seed, model, run_dir, points, test, reference, ref
     for path in checkpoint.list_checkpoints(os.path.join(run_dir, "checkpoints")):
         meta, flat = checkpoint.read(path)
         state = checkpoint.unflatten(flat, model.initial_state())
-        row = {"model": name, "seed": seed, "step": meta["step"],
-               **evaluate_run(model, state, run_dir, points, test, reference, seed,
-                              name=f"samples-{meta['step']}.npy")}
-        row["collapsed"] = bool(verdict(row, ref_figures))
+        row = run_row(name, seed, meta["step"], model, state, run_dir, points, test, reference, ref_figures,
+                      samples=f"samples-{meta['step']}.npy")
         rows.append(row)
         tqdm.write(json.dumps(row))
     return rows
@@ -331,10 +343,16 @@ def summarise(rows):
             for name, figures in spread(rows).items()}
 
 
+def number(value, digits=3):
+    """A figure for a table: `digits` significant digits, or, where it has that many digits before
+    the point, a whole number with thousands separators (1,000 modes, not 1e+03)."""
+    return f"{value:,.0f}" if abs(value) >= 10 ** digits - 0.5 else f"{value:.{digits}g}"
+
+
 def cells(row, keys):
     """A table row's figures: a number, or mean ± standard deviation; "-" where the row has none."""
-    return " | ".join("-" if k not in row else f"{row[k][0]:.3g} ± {row[k][1]:.2g}" if isinstance(row[k], list)
-                      else f"{row[k]:.3g}" for k in keys)
+    return " | ".join("-" if k not in row else f"{number(row[k][0])} ± {number(row[k][1], 2)}"
+                      if isinstance(row[k], list) else number(row[k]) for k in keys)
 
 
 def write_report(out, rows, summary, reference, title):
@@ -350,7 +368,7 @@ def write_report(out, rows, summary, reference, title):
         lines.append(f"| {name} | {s['collapsed']} of {s['runs']} | {cells(s, keys)} |")
     if reference:
         lines += ["", "Held-out real images against the training split: "
-                  + ", ".join(f"{k} {v:.3g}" for k, v in reference.items())]
+                  + ", ".join(f"{k} {number(v)}" for k, v in reference.items())]
     lines += ["", "| run | collapsed | " + " | ".join(keys) + " |", "|---|---|" + "---|" * len(keys)]
     for r in rows:
         lines.append(f"| {r['model']} seed {r['seed']} | {'yes' if r['collapsed'] else 'no'} | {cells(r, keys)} |")
@@ -532,9 +550,7 @@ def main(argv=None):
                                   cache_dir=args.cache_dir, rounds_per_call=args.rounds_per_call if points else 1)
         if args.curve_every:
             curve += measure_checkpoints(name, seed, model, run_dir, points, test, reference, ref_figures)
-        row = {"model": name, "seed": seed, "step": step,
-               **evaluate_run(model, state, run_dir, points, test, reference, seed)}
-        row["collapsed"] = bool(verdict(row, ref_figures))
+        row = run_row(name, seed, step, model, state, run_dir, points, test, reference, ref_figures)
         rows.append(row)
         tqdm.write(json.dumps(row))
     summary = summarise(rows)

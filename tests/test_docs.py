@@ -60,3 +60,9 @@ def test_the_command_line_reference_is_what_the_scripts_print():
     run = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "cli_doc.py"), "--check"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_the_docs_tables_are_what_their_shipped_summaries_give():
+    run = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "doc_tables.py"), "--check"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]

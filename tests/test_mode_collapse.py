@@ -37,6 +37,8 @@ def test_two_d_benchmark_runs_reports_and_resumes(tmp_path, capsys):
         assert r["of"] == 8 and 0 <= r["modes"] <= 8 and isinstance(r["collapsed"], bool)
         assert os.path.exists(tmp_path / f"{r['model']}-seed0" / "samples.npy")
     assert report["summary"]["gan"]["runs"] == 1
+    gan, ogan = report["runs"]  # O-GAN's row carries the rho its training logged; the GAN has none
+    assert "logged_rho" not in gan and -1 <= ogan["logged_rho"] <= 1
     assert (tmp_path / "mode_collapse.md").read_text().startswith("# ring8")
     assert (tmp_path / "mode_collapse.png").stat().st_size > 0
     from PIL import Image
@@ -115,3 +117,25 @@ def test_mode_counts_reads_a_runs_samples_checkpoint_by_checkpoint(tmp_path, cap
     assert len(capsys.readouterr().out.splitlines()) == 3
     with pytest.raises(UserError, match="no samples-<step>.npy from step 30"):
         mode_counts.main([str(tmp_path), "--data", "ring8", "--from-step", "30"])
+
+
+def test_table_numbers_print_counts_as_counts():
+    sys.path.insert(0, os.path.join(ROOT, "experiments"))
+    from mode_collapse import cells, number
+
+    assert [number(v) for v in (1000, 999.6, 26000.0, 999.4, 6.0, 0.019702)] == \
+        ["1,000", "1,000", "26,000", "999", "6", "0.0197"]
+    assert number(150.0, 2) == "150" and number(3.04, 2) == "3"
+    assert cells({"modes": [1000.0, 0.0], "kl": 0.0197}, ["modes", "kl", "l1"]) == "1,000 ± 0 | 0.0197 | -"
+
+
+def test_logged_mean_reads_the_steps_before_a_checkpoint(tmp_path):
+    from common.loop import logged_mean
+
+    rows = "".join(f"{s},{s / 1000},0.5\n" for s in range(100, 1001, 100))
+    (tmp_path / "losses.csv").write_text("step,rho,seconds\n" + rows)
+    assert abs(logged_mean(tmp_path, "rho") - 0.8) < 1e-12  # steps 600-1000
+    assert abs(logged_mean(tmp_path, "rho", end_step=500) - 0.3) < 1e-12  # steps 100-500
+    assert abs(logged_mean(tmp_path, "rho", end_step=1000, last=100) - 1.0) < 1e-12
+    assert logged_mean(tmp_path, "total") is None
+    assert logged_mean(tmp_path / "missing", "rho") is None
