@@ -1,11 +1,12 @@
-"""The only backend-aware code: taking gradients and compiling pure functions of a state.
+"""The backend seam: taking gradients and compiling pure functions of a state.
 
 Models are written once as pure functions of their state (see `aegan/models.py`): every
 network is called with `stateless_call` and every optimizer is a pure function
 (`common/optimizer.py`). This module supplies what differs between TensorFlow and JAX:
 the gradient of such a function, compiling it into one XLA program, running a round on
 several devices with the engine's own data parallelism (`DataParallel`), and, under JAX,
-joining the processes of a run over several machines.
+joining the processes of a run over several machines. Outside it, only TensorBoard logging
+(`loop.py`) and the CPU compile trial's cache key (`cpu_compile.py`) name TensorFlow.
 """
 
 import os

@@ -1,6 +1,6 @@
 """One training loop for every model: progress, logs, grids, checkpoints and resume.
 
-It knows a model only through its round function (compiled here by `common.engine`),
+It knows a model only through its round function (compiled by `model.compiled`),
 `generate`, optional `encode`, and how many image and z batches a round draws.
 """
 

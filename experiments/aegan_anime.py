@@ -9,14 +9,14 @@ import os
 
 import _setup
 
-from aegan.config import PRESETS, make_config
+from aegan.config import MODELS, PRESETS, make_config
 
 DEFAULT_DATA = ("data/anime-faces-64.zip", "data/anime-faces-64", "data/anime-faces")
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", help="aegan (default), gan or aae")
+    p.add_argument("--model", help=f"one of {', '.join(MODELS)} (default aegan)")
     p.add_argument("--preset", default="paper", help=f"one of {', '.join(PRESETS)} (default paper)")
     p.add_argument("--data", help="folder or .zip of images (default: data/anime-faces-64.zip if "
                                   "present, else scikit-learn's digits), or stacked-digits "
