@@ -3,8 +3,9 @@
     python experiments/ogan_claims.py stacked results/ogan-stacked-w0 0.5=results/ogan-stacked-w0.5 2=results/ogan-stacked-w2
     python experiments/ogan_claims.py faces results/ogan-faces-w0 0.5=results/ogan-faces-w0.5 2=results/ogan-faces-w2
 
-The first folder is the control (lambda_2 = 0); each WEIGHT=FOLDER after it one setting. Every
-folder holds a mode_collapse.json; on stacked digits each collapsed run's folder
+The first folder is the control (lambda_2 = 0); each WEIGHT=FOLDER after it one setting. A
+setting whose seeds ran into several --out folders (`--first-seed`) joins them with `+`:
+`0.5=results/w0.5+results/w0.5-seeds1-4`. Every folder holds a mode_collapse.json; on stacked digits each collapsed run's folder
 (FOLDER/ogan-seedS) also holds the generator_modes.json that generator_modes.py writes. Prints
 one line per weight and writes nothing.
 """
@@ -21,17 +22,24 @@ SEEDS = 5
 SAMPLE_FIGURES = {"ndb_k": "lower", "jsd": "lower", "diversity": "higher", "near_duplicates": "lower"}
 
 
-def read_runs(folder):
-    """The O-GAN rows of folder/mode_collapse.json, one per seed."""
+def read_runs(folders):
+    """The O-GAN rows of each folder's mode_collapse.json (folders joined by `+`), one per seed,
+    each with the folder it came from under "folder"."""
     from common import UserError
 
-    path = os.path.join(folder, "mode_collapse.json")
-    try:
-        with open(path) as f:
-            rows = [r for r in json.load(f)["runs"] if r["model"] == "ogan"]
-    except (OSError, ValueError, KeyError) as e:
-        raise UserError(f"cannot read {path}: {e}") from None
-    return sorted(rows, key=lambda r: r["seed"])
+    rows = {}
+    for folder in folders.split("+"):
+        path = os.path.join(folder, "mode_collapse.json")
+        try:
+            with open(path) as f:
+                mine = [r for r in json.load(f)["runs"] if r["model"] == "ogan"]
+        except (OSError, ValueError, KeyError) as e:
+            raise UserError(f"cannot read {path}: {e}") from None
+        for r in mine:
+            if r["seed"] in rows:
+                raise UserError(f"seed {r['seed']} is in both {rows[r['seed']]['folder']} and {folder}")
+            rows[r["seed"]] = {**r, "folder": folder}
+    return [rows[s] for s in sorted(rows)]
 
 
 def collapse_kind(modes):
@@ -108,7 +116,7 @@ def main(argv=None):
             kinds = []
             for r in runs:
                 if r["collapsed"]:
-                    path = os.path.join(folder, f"ogan-seed{r['seed']}", "generator_modes.json")
+                    path = os.path.join(r["folder"], f"ogan-seed{r['seed']}", "generator_modes.json")
                     modes = None
                     if os.path.exists(path):
                         with open(path) as f:

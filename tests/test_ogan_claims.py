@@ -80,7 +80,16 @@ def test_the_command_reads_the_reports_and_their_runs(tmp_path, capsys):
     ogan_claims.main(["stacked", str(tmp_path / "w0"), f"0.5={tmp_path / 'w0.5'}"])
     assert capsys.readouterr().out == ("lambda_2 = 0.5: supported: 1 of 5 seeds collapsed, the control 5 of 5 "
                                        "(seed 0: a gap in the paper's argument)\n")
+    # seeds run into two folders (--first-seed) count as one setting; a seed in both is refused
+    report("w2", _stacked([True]), {0: _modes(1, 1, 0.1)})
+    report("w2-more", [dict(r, seed=r["seed"] + 1) for r in _stacked([True, True, False, False])])
+    ogan_claims.main(["stacked", str(tmp_path / "w0"), f"2={tmp_path / 'w2'}+{tmp_path / 'w2-more'}"])
+    assert capsys.readouterr().out == ("lambda_2 = 2: contradicted: 3 of 5 seeds collapsed "
+                                       "(seed 0: the term never took hold; seed 1: not read (run generator_modes.py "
+                                       "on it); seed 2: not read (run generator_modes.py on it))\n")
+    with pytest.raises(UserError, match="seed 0 is in both"):
+        ogan_claims.main(["stacked", str(tmp_path / "w0"), f"2={tmp_path / 'w2'}+{tmp_path / 'w2'}"])
     with pytest.raises(UserError, match="cannot read .*mode_collapse.json"):
-        ogan_claims.main(["stacked", str(tmp_path / "w0"), f"2={tmp_path / 'w2'}"])
+        ogan_claims.main(["stacked", str(tmp_path / "w0"), f"3={tmp_path / 'w3'}"])
     with pytest.raises(UserError, match="expected WEIGHT=FOLDER"):
         ogan_claims.main(["stacked", str(tmp_path / "w0"), str(tmp_path / "w0.5")])

@@ -13,7 +13,7 @@ under docs/, as mode_collapse.py's --out wrote them):
 Kinds: `curve` (each checkpoint's modes, KL and logged rho, from mode_collapse_curve.json),
 `seeds` (each seed's last figures and the mean ± sd, from mode_collapse.json), `modes` (each
 collapsed run's samples in both of G's modes, from SEED/generator_modes.json) and `verdicts`
-(experiments/ogan_claims.py's verdicts: `verdicts stacked CONTROL W=FOLDER ...`).
+(experiments/ogan_claims.py's verdicts: `verdicts stacked CONTROL W=FOLDER ...`). Folders of one setting's seeds join with `+`.
 tests/test_docs.py runs the check, so a figure in these tables cannot drift from its summary.
 """
 
@@ -58,12 +58,13 @@ def curve(folder):
     return lines
 
 
-def seeds(folder):
-    """Each seed's figures at its last step, and the mean ± population sd over the seeds."""
+def seeds(folders):
+    """Each seed's figures at its last step, and the mean ± population sd over the seeds (folders
+    joined by `+`: the seeds of one setting run into several --out folders)."""
     from mode_collapse import cells, spread
 
-    report = _load(folder, "mode_collapse.json")
-    runs = report["runs"]
+    reports = [_load(folder, "mode_collapse.json") for folder in folders.split("+")]
+    report, runs = reports[0], sorted((r for rep in reports for r in rep["runs"]), key=lambda r: (r["model"], r["seed"]))
     keys = [k for k in ("modes", "kl", "ndb_k", "jsd", "diversity", "near_duplicates", "l1", "ssim",
                         "sharpness_ratio", "logged_rho") if k in runs[0]]
     lines = ["| run | step | collapsed | " + " | ".join(keys) + " |", "|---|---|---|" + "---|" * len(keys)]
@@ -92,14 +93,18 @@ def modes(folder):
     return lines
 
 
+def _in_docs(folders):
+    return "+".join(os.path.join(DOCS, f) for f in folders.split("+"))
+
+
 def verdicts(benchmark, control, *weights):
     """ogan_claims.py's lines, one per weight, for folders under docs/."""
     import ogan_claims
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        ogan_claims.main([benchmark, os.path.join(DOCS, control)]
-                         + [f"{w.partition('=')[0]}={os.path.join(DOCS, w.partition('=')[2])}" for w in weights])
+        ogan_claims.main([benchmark, _in_docs(control)]
+                         + [f"{w.partition('=')[0]}={_in_docs(w.partition('=')[2])}" for w in weights])
     return [f"- {line}" for line in out.getvalue().splitlines()]
 
 
