@@ -62,9 +62,9 @@ def seeds(folders):
     """Each seed's figures at its last step, and the mean ± population sd over the seeds (folders
     joined by `+`: the seeds of one setting run into several --out folders)."""
     from mode_collapse import cells, spread
+    from ogan_claims import read_runs
 
-    reports = [_load(folder, "mode_collapse.json") for folder in folders.split("+")]
-    report, runs = reports[0], sorted((r for rep in reports for r in rep["runs"]), key=lambda r: (r["model"], r["seed"]))
+    report, runs = _load(folders.split("+")[0], "mode_collapse.json"), read_runs(_in_docs(folders))
     keys = [k for k in ("modes", "kl", "ndb_k", "jsd", "diversity", "near_duplicates", "l1", "ssim",
                         "sharpness_ratio", "logged_rho") if k in runs[0]]
     lines = ["| run | step | collapsed | " + " | ".join(keys) + " |", "|---|---|---|" + "---|" * len(keys)]
