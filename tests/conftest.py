@@ -54,3 +54,20 @@ def pytest_collection_modifyitems(config, items):
     if slow:
         config.hook.pytest_deselected(items=slow)
         items[:] = [item for item in items if not item.get_closest_marker("slow")]
+
+
+def run_script(name, *args):
+    """A script of experiments/ run in this process, as its command line would run it (the same
+    main and argument parsing, without starting Python, TensorFlow or JAX again): what it printed
+    to stdout. A user error raises common.UserError; tests of the exit status and the one-line
+    message run the script as a process instead (tests/test_cli.py)."""
+    import contextlib
+    import importlib
+    import io
+
+    sys.path.insert(0, os.path.join(ROOT, "experiments"))
+    script = importlib.import_module(name.removesuffix(".py"))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        script.main([str(a) for a in args])
+    return out.getvalue()
