@@ -5,6 +5,7 @@ import pytest
 
 from aegan.config import make_config
 from aegan.networks import build_networks
+from common import engine
 
 NAMES = ("generator", "encoder", "discriminator_image", "discriminator_latent")
 
@@ -23,12 +24,16 @@ def test_shapes(resolution):
     cfg = make_config(resolution=resolution, width=0.125)
     nets = build_networks(cfg, NAMES)
     z = np.random.default_rng(0).standard_normal((2, cfg.latent_dim)).astype("float32")
-    x = np.asarray(nets["generator"](z))
+
+    def forward(z):  # one program (a graph under TF): JAX compiles every op of an op-by-op call on its own
+        x = nets["generator"](z)
+        return x, nets["encoder"](x), nets["discriminator_image"](x), nets["discriminator_latent"](z)
+
+    x, code, score, latent_score = engine.to_numpy(engine.compile(forward, xla_on_cpu=False)(z))
     assert x.shape == (2, resolution, resolution, 3)
     assert np.all(np.abs(x) <= 1)
-    assert np.asarray(nets["encoder"](x)).shape == (2, cfg.latent_dim)
-    assert np.asarray(nets["discriminator_image"](x)).shape == (2, 1)
-    assert np.asarray(nets["discriminator_latent"](z)).shape == (2, 1)
+    assert code.shape == (2, cfg.latent_dim)
+    assert score.shape == latent_score.shape == (2, 1)
 
 
 def test_same_shaped_layers_start_different():
