@@ -271,10 +271,11 @@ def test_sigterm_writes_a_checkpoint(tmp_path):
     from conftest import ROOT
 
     out = tmp_path / "run"
-    # 199 rounds: under loop.FUSE_MIN_ROUNDS, so the updates compile one by one (3x faster), and
-    # under TensorFlow as a graph (what is tested is the signal, not the compiler).
+    # The GAN (two networks: what is tested is the signal, not the model), 199 rounds: under
+    # loop.FUSE_MIN_ROUNDS, so the updates compile one by one (3x faster), and under TensorFlow
+    # as a graph (not the compiler either).
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "experiments", "aegan_anime.py"), "--preset", "tiny",
-                             "--steps", "796", "--checkpoint-every", "100000", "--sample-every", "100000",
+                             "--model", "gan", "--steps", "796", "--checkpoint-every", "100000", "--sample-every", "100000",
                              "--cpu-compile", "graph",
                              "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
