@@ -32,6 +32,22 @@ def _share_compiled_programs():
 _share_compiled_programs()
 
 
+def _compile_quickly():
+    """The tests' programs run a few steps each: XLA compiles them with LLVM at optimisation
+    level 1 instead of 2, for the session, its subprocesses and its workers. On a 2-core Xeon
+    under JAX, the tiny AEGAN's networks then build in 6.6 s instead of 17 and its first round
+    compiles in 11 s instead of 21; a round runs as fast (0.08 s). (Level 0 compiles a little
+    faster still but runs some programs 10x slower.) XLA's own program passes, and so what is
+    computed, are the same. TensorFlow's XLA is unaffected. A developer's own
+    --xla_backend_optimization_level is kept."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_backend_optimization_level" not in flags:
+        os.environ["XLA_FLAGS"] = (flags + " --xla_backend_optimization_level=1").strip()
+
+
+_compile_quickly()
+
+
 def pytest_addoption(parser):
     parser.addoption("--slow", action="store_true",
                      help="run the slow tier too (tests marked slow: replays, soaks, long training)")
