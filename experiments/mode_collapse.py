@@ -326,14 +326,17 @@ def figure_keys(row):
 
 
 def spread(rows):
-    """{model: {figure: [mean, standard deviation] over the model's rows}}."""
+    """{model: {figure: [mean, standard deviation] over the model's rows}}, for the figures every
+    one of the model's rows has (a figure some rows lack, such as a logged rho older reports did
+    not carry, has no mean over the seeds)."""
     import numpy as np
 
     figures = {}
     for name in dict.fromkeys(r["model"] for r in rows):
         mine = [r for r in rows if r["model"] == name]
+        keys = [k for k in dict.fromkeys(k for r in mine for k in figure_keys(r)) if all(k in r for r in mine)]
         figures[name] = {k: [float(np.mean([r[k] for r in mine])), float(np.std([r[k] for r in mine]))]
-                         for k in figure_keys(mine[0])}
+                         for k in keys}
     return figures
 
 

@@ -138,3 +138,13 @@ def test_logged_mean_reads_the_steps_before_a_checkpoint(tmp_path):
     assert abs(logged_mean(tmp_path, "rho", end_step=1000, last=100) - 1.0) < 1e-12
     assert logged_mean(tmp_path, "total") is None
     assert logged_mean(tmp_path / "missing", "rho") is None
+
+
+def test_a_figure_some_seeds_lack_has_no_mean_over_the_seeds():
+    sys.path.insert(0, os.path.join(ROOT, "experiments"))
+    from mode_collapse import spread
+
+    rows = [{"model": "ogan", "seed": 0, "modes": 1, "kl": 6.0},
+            {"model": "ogan", "seed": 1, "modes": 3, "kl": 5.0, "logged_rho": 0.7}]
+    assert spread(rows) == {"ogan": {"modes": [2.0, 1.0], "kl": [5.5, 0.5]}}
+    assert spread(rows[1:])["ogan"]["logged_rho"] == [0.7, 0.0]

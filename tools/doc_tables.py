@@ -66,7 +66,7 @@ def seeds(folders):
 
     report, runs = _load(folders.split("+")[0], "mode_collapse.json"), read_runs(_in_docs(folders))
     keys = [k for k in ("modes", "kl", "ndb_k", "jsd", "diversity", "near_duplicates", "l1", "ssim",
-                        "sharpness_ratio", "logged_rho") if k in runs[0]]
+                        "sharpness_ratio", "logged_rho") if any(k in r for r in runs)]
     lines = ["| run | step | collapsed | " + " | ".join(keys) + " |", "|---|---|---|" + "---|" * len(keys)]
     lines += [f"| {r['model']} seed {r['seed']} | {r['step']:,} | {'yes' if r['collapsed'] else 'no'} | "
               f"{cells(r, keys)} |" for r in runs]
