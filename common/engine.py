@@ -45,6 +45,20 @@ if BACKEND == "jax":
         runs as one program (common/batched_runs.py)."""
         return jax.vmap(fn)
 
+    def keep_compiled_programs(folder):
+        """Compiled programs written to, and read back from, `folder` (JAX's persistent compilation
+        cache): a second start of the same run, or of one with the same programs, loads them
+        instead of compiling them again. JAX keys every program by its computation, the compile
+        options and flags, the JAX version and the device, and compiles afresh, with a warning,
+        an entry it cannot read. Returns where programs are kept: a cache already named by
+        JAX_COMPILATION_CACHE_DIR is kept instead of `folder`."""
+        if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+            return os.environ["JAX_COMPILATION_CACHE_DIR"]
+        os.makedirs(folder, exist_ok=True)
+        jax.config.update("jax_compilation_cache_dir", folder)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)  # what is worth a file
+        return folder
+
     def enable_float64():
         """JAX computes in float64 only with x64 switched on (process-wide; float32 arrays stay float32).
 
@@ -193,6 +207,12 @@ elif BACKEND == "tensorflow":
     def vmap(fn):
         raise UserError("several runs in one program (jax.vmap) are wired for KERAS_BACKEND=jax only; "
                         "under TensorFlow, train one run per program")
+
+    def keep_compiled_programs(folder):
+        """None: TensorFlow rebuilds its graphs at every start, and its XLA cache
+        (--tf_xla_persistent_cache_directory in TF_XLA_FLAGS) is read only when set before
+        TensorFlow starts; every start compiles afresh."""
+        return None
 
     def enable_float64():
         """Nothing to do: TensorFlow computes in float64 wherever the arrays are float64."""

@@ -40,6 +40,9 @@ def add_run_flags(p):
     p.add_argument("--devices", type=int, help="devices to train on, the batch split over them "
                                                "(default: all, or as many as divide the batch size)")
     p.add_argument("--cache-dir", default=os.path.join(ROOT, "results", "cache"))
+    p.add_argument("--no-program-cache", action="store_true",
+                   help="JAX: compile every program afresh instead of keeping compiled programs under "
+                        "--cache-dir/programs for the next start (a --resume loads them)")
     p.add_argument("--config", help="JSON file of config values ({\"latent_dim\": 16, ...}) over the "
                                     "preset's; flags given on the command line win")
 
@@ -95,6 +98,10 @@ def train(cfg, build_model, args, out, default_data):
     from common import engine
 
     processes = engine.join_launched_processes()  # before anything runs on a device
+    if not getattr(args, "no_program_cache", False):  # before the first program (building the networks compiles some)
+        kept = engine.keep_compiled_programs(os.path.join(args.cache_dir, "programs"))
+        if kept:
+            print(f"compiled programs kept in {kept} (--no-program-cache: compile afresh)")
     train_images, test_images, source = load_split(args, cfg.resolution, default_data)
     keras.utils.set_random_seed(args.seed)
     model = build_model(cfg)

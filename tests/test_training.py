@@ -308,3 +308,26 @@ def test_logs_go_on_when_tensorboard_cannot_be_written(tmp_path, monkeypatch, ca
     assert [r["step"] for r in _rows(tmp_path)] == [4, 8, 12]
     with open(tmp_path / "losses.csv") as f:
         assert len(f.readlines()) == 4
+
+
+@pytest.mark.slow  # two JAX processes compiling from nothing: about 45 s
+def test_jax_keeps_compiled_programs_under_the_cache_dir_for_the_next_start(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    if engine.BACKEND != "jax":
+        pytest.skip("TensorFlow compiles afresh at every start (engine.keep_compiled_programs)")
+    env = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}  # not the tests' cache
+    args = [sys.executable, os.path.join(ROOT, "experiments", "aegan_anime.py"), "--preset", "tiny", "--model", "gan",
+            "--steps", "4", "--sample-every", "100000"]
+    kept = subprocess.run([*args, "--out", str(tmp_path / "kept"), "--cache-dir", str(tmp_path / "a")],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert kept.returncode == 0, kept.stderr[-2000:]
+    assert f"compiled programs kept in {tmp_path / 'a' / 'programs'}" in kept.stdout
+    assert len(os.listdir(tmp_path / "a" / "programs")) > 0
+    fresh = subprocess.run([*args, "--out", str(tmp_path / "fresh"), "--cache-dir", str(tmp_path / "b"),
+                            "--no-program-cache"], env=env, capture_output=True, text=True, timeout=300)
+    assert fresh.returncode == 0, fresh.stderr[-2000:]
+    assert "kept in" not in fresh.stdout and not (tmp_path / "b" / "programs").exists()
