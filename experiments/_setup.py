@@ -98,7 +98,7 @@ def train(cfg, build_model, args, out, default_data):
     from common import engine
 
     processes = engine.join_launched_processes()  # before anything runs on a device
-    if not getattr(args, "no_program_cache", False):  # before the first program (building the networks compiles some)
+    if not args.no_program_cache:  # before the first program (building the networks compiles some)
         kept = engine.keep_compiled_programs(os.path.join(args.cache_dir, "programs"))
         if kept:
             print(f"compiled programs kept in {kept} (--no-program-cache: compile afresh)")

@@ -37,8 +37,9 @@ def _compile_quickly():
     level 1 instead of 2, for the session, its subprocesses and its workers. On a 2-core Xeon
     under JAX, the tiny AEGAN's networks then build in 6.6 s instead of 17 and its first round
     compiles in 11 s instead of 21; a round runs as fast (0.08 s). (Level 0 compiles a little
-    faster still but runs some programs 10x slower.) XLA's own program passes, and so what is
-    computed, are the same. TensorFlow's XLA is unaffected. A developer's own
+    faster still but runs some programs 10x slower.) XLA's own program passes are the same, and
+    the slow tier's float64 replays of the authors' code still match within their tolerances
+    with it. TensorFlow's XLA compile times do not change with it. A developer's own
     --xla_backend_optimization_level is kept."""
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_backend_optimization_level" not in flags:
