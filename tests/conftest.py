@@ -82,7 +82,9 @@ def run_script(name, *args):
     import importlib
     import io
 
-    sys.path.insert(0, os.path.join(ROOT, "experiments"))
+    experiments = os.path.join(ROOT, "experiments")
+    if experiments not in sys.path:
+        sys.path.insert(0, experiments)
     script = importlib.import_module(name.removesuffix(".py"))
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from conftest import ROOT
+from conftest import ROOT, run_script
 
 
 def _args(out, steps=8, models="gan,ogan", seeds=("--seeds", "1")):
@@ -18,17 +18,12 @@ def _run(out, **kw):
                           capture_output=True, text=True, timeout=600, check=False)
 
 
-def _again(out, capsys, **kw):
+def _again(out, **kw):
     """The script's main in this process, as another command would run it: what it printed."""
-    sys.path.insert(0, os.path.join(ROOT, "experiments"))
-    import mode_collapse
-
-    capsys.readouterr()
-    mode_collapse.main(_args(out, **kw))
-    return capsys.readouterr().out
+    return run_script("mode_collapse.py", *_args(out, **kw))
 
 
-def test_two_d_benchmark_runs_reports_and_resumes(tmp_path, capsys):
+def test_two_d_benchmark_runs_reports_and_resumes(tmp_path):
     first = _run(tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
     report = json.load(open(tmp_path / "mode_collapse.json"))
@@ -44,19 +39,19 @@ def test_two_d_benchmark_runs_reports_and_resumes(tmp_path, capsys):
     from PIL import Image
 
     assert Image.open(tmp_path / "mode_collapse_samples.png").size == (600, 380)  # one panel per model
-    assert _again(tmp_path, capsys).count("finished at step 8") == 2
+    assert _again(tmp_path).count("finished at step 8") == 2
     assert json.load(open(tmp_path / "mode_collapse.json"))["runs"] == report["runs"]
     # A shorter --steps measures the runs where they stopped, and says so in each row.
-    assert _again(tmp_path, capsys, steps=4).count("finished at step 8") == 2
+    assert _again(tmp_path, steps=4).count("finished at step 8") == 2
     assert [r["step"] for r in json.load(open(tmp_path / "mode_collapse.json"))["runs"]] == [8, 8]
 
 
-def test_seeds_split_between_processes(tmp_path, capsys):
+def test_seeds_split_between_processes(tmp_path):
     # Seed 1 alone, as a second core or machine would run it, then every seed in one report.
-    _again(tmp_path, capsys, models="gan", seeds=("--first-seed", "1", "--seeds", "1"))
+    _again(tmp_path, models="gan", seeds=("--first-seed", "1", "--seeds", "1"))
     assert [(r["model"], r["seed"]) for r in json.load(open(tmp_path / "mode_collapse.json"))["runs"]] == [("gan", 1)]
     assert not os.path.exists(tmp_path / "gan-seed0")
-    both = _again(tmp_path, capsys, models="gan", seeds=("--seeds", "2"))
+    both = _again(tmp_path, models="gan", seeds=("--seeds", "2"))
     assert "training gan, seed 0" in both and both.count("finished at step 8") == 1
     report = json.load(open(tmp_path / "mode_collapse.json"))
     assert [(r["model"], r["seed"]) for r in report["runs"]] == [("gan", 0), ("gan", 1)]
