@@ -72,6 +72,10 @@ class AEGAN(RoundModel):
     }
     images_per_round = 8
     latents_per_round = 8
+    round_calls = (("encoder", 2, 1), ("generator", 3, 1), ("encoder", 1, 1),
+                   ("discriminator_image", 4, 3), ("discriminator_latent", 4, 3),
+                   ("encoder", 4, 3), ("generator", 8, 3), ("encoder", 4, 3),
+                   ("discriminator_image", 8, 2), ("discriminator_latent", 8, 2))
     loss_names = {
         "discriminator_image": ["loss"],
         "discriminator_latent": ["loss"],
@@ -136,6 +140,8 @@ class GAN(RoundModel):
     }
     images_per_round = 2
     latents_per_round = 6
+    round_calls = (("generator", 2, 1), ("discriminator_image", 4, 3),
+                   ("generator", 4, 3), ("discriminator_image", 4, 2))
     loss_names = {"discriminator_image": ["loss"], "generator": ["adversarial_image_generated"]}
 
     def round(self, state, images, latents):
@@ -163,6 +169,7 @@ class SimultaneousGAN(GAN):
 
     images_per_round = 4
     latents_per_round = 4
+    round_calls = None  # not counted
 
     def round(self, state, images, latents):
         step = self.compiled("simultaneous_step", self.simultaneous_step)
@@ -203,6 +210,8 @@ class AAE(RoundModel):
     }
     images_per_round = 6
     latents_per_round = 2
+    round_calls = (("encoder", 2, 1), ("discriminator_latent", 4, 3),
+                   ("encoder", 4, 3), ("generator", 4, 3), ("discriminator_latent", 4, 2))
     loss_names = {"discriminator_latent": ["loss"],
                   "generator_encoder": ["total", "image_reconstruction", "adversarial_latent_encoded"]}
 
@@ -225,10 +234,3 @@ class AAE(RoundModel):
         adversarial = losses.adversarial_loss(logits, 1.0)
         total = c.image_reconstruction_weight * image_rec + c.adversarial_weight * adversarial
         return [total, image_rec, adversarial], state
-
-
-MODELS = {"aegan": AEGAN, "gan": GAN, "aae": AAE, "gan-simultaneous": SimultaneousGAN}
-
-
-def build_model(cfg):
-    return MODELS[cfg.model](cfg)

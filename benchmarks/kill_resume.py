@@ -35,7 +35,7 @@ sys.path.insert(0, ROOT)
 import numpy as np
 from PIL import Image
 
-from common import checkpoint
+from common import checkpoint, files
 
 SCRIPT = os.path.join(ROOT, "experiments", "aegan_anime.py")
 
@@ -62,7 +62,7 @@ def damaged_files(out, cache_dir):
     """Names of files under the run folder and the cache that are not whole."""
     bad = []
     paths = [p for d in (out, cache_dir) for p in glob.glob(os.path.join(d, "**", "*"), recursive=True)
-             if os.path.isfile(p) and checkpoint.TEMPORARY not in p and "tensorboard" not in p]
+             if os.path.isfile(p) and files.TEMPORARY not in p and "tensorboard" not in p]
     for p in paths:
         try:
             if p.endswith(".npz"):

@@ -26,12 +26,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
-import numpy as np
 
 from common import data, engine, mixtures
 from common.batched_runs import BatchedSampler, stack_runs
 from common.cpu_compile import cpu_name
 from mode_collapse import build
+from runs import registry
 
 
 def time_rounds(model, sampler, rounds, per_call, repeats, seeds=1):
@@ -82,11 +82,11 @@ def main():
     data_points = mixtures.sample("ring8", 50_000)
     for protocol in args.protocols.split(","):
         for name in args.models.split(","):
-            cfg, builder = build(name, "small", 400_000, "ring8", protocol)
+            cfg = build(name, "small", 400_000, "ring8", protocol)
             models, samplers = [], []
             for seed in range(max(seed_counts)):
                 keras.utils.set_random_seed(seed)
-                models.append(builder(cfg))
+                models.append(registry.build(cfg))
                 samplers.append(data.RoundSampler(data_points, cfg.batch_size, models[-1].images_per_round,
                                                   models[-1].latents_per_round, models[-1].latent_dim, seed,
                                                   mirror=False))

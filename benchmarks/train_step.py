@@ -35,12 +35,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 
-from aegan import config as aegan_config
-from aegan.models import build_model
 from common import cpu_compile, engine
 from common.data import RoundSampler
-from ogan import config as ogan_config
-from ogan.models import OGAN
+from runs import registry
 
 
 def forward_flops(model):
@@ -56,25 +53,11 @@ def forward_flops(model):
     return total
 
 
-# (network, samples per batch, passes) per round: passes 1 = forward only, 3 = forward and
-# backward to weights and inputs, 2 = forward and backward to inputs only (frozen network).
-ROUND_CALLS = {
-    "aegan": [("encoder", 2, 1), ("generator", 3, 1), ("encoder", 1, 1),
-              ("discriminator_image", 4, 3), ("discriminator_latent", 4, 3),
-              ("encoder", 4, 3), ("generator", 8, 3), ("encoder", 4, 3),
-              ("discriminator_image", 8, 2), ("discriminator_latent", 8, 2)],
-    "gan": [("generator", 2, 1), ("discriminator_image", 4, 3),
-            ("generator", 4, 3), ("discriminator_image", 4, 2)],
-    "aae": [("encoder", 2, 1), ("discriminator_latent", 4, 3),
-            ("encoder", 4, 3), ("generator", 4, 3), ("discriminator_latent", 4, 2)],
-    # E on real (to weights), on G(z) (to weights and image), on sg(G(z)) (to weights); G to weights.
-    "ogan": [("generator", 1, 2), ("encoder", 1, 2), ("encoder", 1, 3), ("encoder", 1, 2)],
-}
-
-
-def round_flops(model, name, batch):
-    return sum(forward_flops(model.nets[n]) * batches * batch * passes
-               for n, batches, passes in ROUND_CALLS[name])
+def round_flops(model, batch):
+    """Model FLOPs of one round (the model's `round_calls`), or None where it has none."""
+    if model.round_calls is None:
+        return None
+    return sum(forward_flops(model.nets[n]) * batches * batch * passes for n, batches, passes in model.round_calls)
 
 
 def pipeline_rounds_per_second(model, cfg, rounds=20):
@@ -95,12 +78,8 @@ def pipeline_rounds_per_second(model, cfg, rounds=20):
 def bench(name, preset, rounds, fuse=True, peak_tflops=None, precision="float32", devices=1, profile=None,
           compile_mode="both"):
     keras.utils.set_random_seed(0)
-    if name == "ogan":
-        cfg = ogan_config.make_config(preset, precision=precision)
-        model = OGAN(cfg)
-    else:
-        cfg = aegan_config.make_config(preset, model=name, precision=precision)
-        model = build_model(cfg)
+    cfg = registry.get(name).make_config(preset, precision=precision)
+    model = registry.build(cfg)
     devices = model.use_devices(devices)
     if cpu_compile.applies(model):
         for mode in ("xla", "graph") if compile_mode == "both" else (compile_mode,):
@@ -135,14 +114,15 @@ def _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, device
     steps = model.steps_per_round
     per_round = (time.perf_counter() - t) / rounds  # with --profile, the tracing's cost included
     per_step = per_round / steps
-    flops = round_flops(model, name, b)
-    tflops = flops / per_round / 1e12
+    flops = round_flops(model, b) or xla_flops
+    counted = "model" if model.round_calls else "XLA"
+    tflops = flops / per_round / 1e12 if flops else 0.0
     mfu = (f", MFU {tflops / (peak_tflops * devices):.1%} (peak {peak_tflops:g} TFLOP/s x {devices})"
            if peak_tflops else "")
     xla = f", XLA's count {xla_flops / 1e9:.3g} G" if xla_flops else ""
     pipeline = pipeline_rounds_per_second(model, cfg)
     print(f"{name} {preset}: {per_step * 1e3:.1f} ms/step ({1 / per_step:.2f} steps/s), "
-          f"{tflops:.3f} TFLOP/s{mfu} [model FLOPs {flops / 1e9:.3g} G per round of {steps} steps{xla}; "
+          f"{tflops:.3f} TFLOP/s{mfu} [{counted} FLOPs {(flops or 0) / 1e9:.3g} G per round of {steps} steps{xla}; "
           f"first round incl. compile {warmup:.1f} s; input pipeline {pipeline:.0f} rounds/s = "
           f"{pipeline * per_round:.0f}x the step's need; batch {b}, {r}x{r}, {precision}, "
           f"{keras.backend.backend()} on {devices} device{'s' if devices > 1 else ''} "
@@ -153,7 +133,8 @@ def _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, device
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--models", default="gan,aae,aegan,ogan")
+    p.add_argument("--models", default=",".join(registry.names(in_benchmark=True)),
+                   help=f"comma-separated, of {', '.join(registry.names())}")
     p.add_argument("--presets", default="paper,small")
     p.add_argument("--rounds", type=int, default=3, help="timed rounds per model")
     p.add_argument("--fuse", choices=("yes", "no"), default="yes",

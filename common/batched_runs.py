@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras.utils import Progbar
 
-from common import checkpoint, data, engine
+from common import checkpoint, data, engine, files
 from common.inference import Inference
 from common.loop import (Logs, NonFiniteError, RunError, RunLock, _disk_error, _loss_columns,
                          _raise_keyboard_interrupt, _summarise, at_boundary, check_resumable, fixed_inputs,
@@ -87,7 +87,7 @@ def train(model, runs, steps, resume=False, checkpoint_every=1000, sample_every=
         for d in dirs:
             locks.enter_context(RunLock(d))
             for root, _, _ in os.walk(d):
-                checkpoint.remove_stale_temporaries(root)
+                files.remove_stale_temporaries(root)
         term = None
         try:
             term = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)

@@ -1,8 +1,8 @@
 """Atomic save and load of a whole training state: every weight, noise seed and optimizer slot.
 
 A checkpoint is one .npz file: the state's arrays under their paths ("params/generator/003")
-plus a JSON `meta` entry (step, config, backend). It is written to a temporary name,
-fsynced and renamed, so a crash never leaves a half-written checkpoint under a real name.
+plus a JSON `meta` entry (step, config, backend). It is written atomically
+(common/files.py), so a crash never leaves a half-written checkpoint under a real name.
 """
 
 import glob
@@ -14,9 +14,9 @@ import sys
 import numpy as np
 
 from common import UserError
+from common.files import write_atomic
 
 PATTERN = "ckpt-{:09d}.npz"
-TEMPORARY = ".tmp-"  # in the name of a file being written, until it is renamed
 
 
 class CheckpointError(UserError, ValueError):
@@ -72,47 +72,6 @@ def restore_weights(flat, template, networks):
     if "ema" in part:
         state["ema"] = {decay: {**template["ema"][decay], **average} for decay, average in part["ema"].items()}
     return state
-
-
-def write_atomic(path, write):
-    """write(file) into a temporary file, fsync, then rename onto path (and fsync the folder,
-    so the rename too survives a power cut): path is the old file or the whole new one."""
-    tmp = f"{path}{TEMPORARY}{os.getpid()}"
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        folder = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def process_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_stale_temporaries(directory):
-    """Delete the temporary files in `directory` of writes whose process was killed."""
-    for path in glob.glob(os.path.join(directory, f"*{TEMPORARY}*")):
-        pid = path.rsplit(TEMPORARY, 1)[1]
-        if not (pid.isdigit() and process_alive(int(pid))):
-            try:
-                os.remove(path)
-            except OSError:
-                pass
 
 
 def save(directory, step, state, meta, keep=3):

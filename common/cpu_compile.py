@@ -137,7 +137,7 @@ def choose(model, state, batches, fused, mode="auto", cache_dir=None, recorded=N
     measured = measure(model, state, batches, fused)
     chosen = "xla" if model.xla_on_cpu else "graph"
     if path:
-        from common.checkpoint import write_atomic
+        from common.files import write_atomic
 
         try:
             os.makedirs(cache_dir, exist_ok=True)

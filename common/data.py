@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from common import UserError
-from common.checkpoint import remove_stale_temporaries, write_atomic
+from common.files import remove_stale_temporaries, write_atomic
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 CACHE_VERSION = 2  # 2: images under MIN_SIDE pixels are skipped

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 from PIL import Image
 
-from common.checkpoint import write_atomic
+from common.files import write_atomic
 
 
 def grid(images, columns):

@@ -14,7 +14,7 @@ import time
 import numpy as np
 from keras.utils import Progbar
 
-from common import UserError, checkpoint, cpu_compile, engine, images
+from common import UserError, checkpoint, cpu_compile, engine, files, images
 from common.data import to_uint8
 from common.inference import Inference
 
@@ -86,9 +86,9 @@ class Logs:
                 steps = [parse(i, line) for i, line in enumerate(lines)]
                 kept = [line for line, step in zip(lines, steps) if step is not None and step <= resume_step]
                 if kept != lines:
-                    checkpoint.write_atomic(path, lambda f, kept=kept: f.write("".join(kept).encode()))
+                    files.write_atomic(path, lambda f, kept=kept: f.write("".join(kept).encode()))
         if not os.path.exists(self.csv_path) or os.path.getsize(self.csv_path) == 0:
-            checkpoint.write_atomic(self.csv_path, lambda f: f.write((",".join(self.columns) + "\n").encode()))
+            files.write_atomic(self.csv_path, lambda f: f.write((",".join(self.columns) + "\n").encode()))
         self.tensorboard = None
         try:
             import tensorflow as tf
@@ -186,7 +186,7 @@ def fixed_inputs(out_dir, test_images, latent_dim, seed):
             return f["images"], f["z"]
     fixed_images = test_images[:FIXED_COUNT]
     z = np.random.default_rng([seed, 3]).standard_normal((FIXED_COUNT, latent_dim), dtype=np.float32)
-    checkpoint.write_atomic(path, lambda f: np.savez(f, images=fixed_images, z=z))
+    files.write_atomic(path, lambda f: np.savez(f, images=fixed_images, z=z))
     return fixed_images, z
 
 
@@ -262,7 +262,7 @@ class RunLock:
                     raise RunError(f"cannot write in the run folder {os.path.dirname(self.path)}: "
                                    f"{e.strerror or e}") from None
                 owner = self._owner()
-                if owner and owner[0] == socket.gethostname() and checkpoint.process_alive(owner[1]):
+                if owner and owner[0] == socket.gethostname() and files.process_alive(owner[1]):
                     raise RunError(f"another run (process {owner[1]}) is training in {os.path.dirname(self.path)}; "
                                    "wait for it or choose another --out") from None
                 if owner and owner[0] != socket.gethostname():
@@ -329,7 +329,7 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
     with RunLock(out_dir) if first else contextlib.nullcontext():
         if first:
             for root, _, _ in os.walk(out_dir):
-                checkpoint.remove_stale_temporaries(root)
+                files.remove_stale_temporaries(root)
         term = None
         try:
             term = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)

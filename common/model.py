@@ -29,6 +29,10 @@ class PureModel:
     images_per_round = 0  # real image batches a round draws
     latents_per_round = 0  # z batches a round draws
     loss_names = {}  # optimizer name -> names of the values each of its updates returns
+    # The networks a round runs, for counting its FLOPs (benchmarks/train_step.py): (network,
+    # batches, passes) with passes 1 = forward only, 3 = forward and backward to weights and
+    # inputs, 2 = forward and backward to inputs only (a frozen network). None: not counted.
+    round_calls = None
     grids = GridLayout()  # what the training loop draws
     # TensorFlow on CPU: XLA (True) or a TF graph. Long runs set it by measuring both
     # (common/cpu_compile.py); short ones keep this default.

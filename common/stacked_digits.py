@@ -106,7 +106,7 @@ class Classifier:
         self.model.fit(_read_back(train), train_labels)
         self.accuracy = float(np.mean(self.model.predict(_read_back(test)) == test_labels))
         if path:
-            from common.checkpoint import write_atomic
+            from common.files import write_atomic
 
             os.makedirs(cache_dir, exist_ok=True)
             write_atomic(path, lambda f: pickle.dump((self.model, self.accuracy), f))

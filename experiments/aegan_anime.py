@@ -9,14 +9,16 @@ import os
 
 import _setup
 
-from aegan.config import MODELS, PRESETS, make_config
+from aegan.config import PRESETS
+from runs import registry
 
 DEFAULT_DATA = ("data/anime-faces-64.zip", "data/anime-faces-64", "data/anime-faces")
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", help=f"one of {', '.join(MODELS)} (default aegan)")
+    p.add_argument("--model",
+                   help=f"one of {', '.join(registry.names(script='aegan_anime'))} (default aegan)")
     p.add_argument("--preset", default="paper", help=f"one of {', '.join(PRESETS)} (default paper)")
     p.add_argument("--data", help="folder or .zip of images (default: data/anime-faces-64.zip if "
                                   "present, else scikit-learn's digits), or stacked-digits "
@@ -35,14 +37,12 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     _setup.check_run_flags(args)
-    cfg = make_config(args.preset, **_setup.overrides(
+    values = _setup.overrides(
         args, model=args.model, steps=args.steps, batch_size=args.batch_size, latent_dim=args.latent_dim,
-        resolution=args.resolution, width=args.width, mirror=False if args.no_mirror else None))
+        resolution=args.resolution, width=args.width, mirror=False if args.no_mirror else None)
+    cfg = registry.get(values.pop("model", "aegan"), script="aegan_anime").make_config(args.preset, **values)
     out = args.out or os.path.join("results", f"{cfg.model}-{args.preset}-seed{args.seed}")
-
-    from aegan.models import build_model
-
-    _setup.train(cfg, build_model, args, out, default_data=DEFAULT_DATA)
+    _setup.train(cfg, args, out, default_data=DEFAULT_DATA)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import os
 import shutil
 
 import _setup
+import runs
 
 FIGURE_IMAGES = 50  # figures.py: 50 real/reconstruction pairs at most, 30 compared, 16 interpolated
 FIGURE_LATENTS = 100  # figures.py: at most 100 samples from fixed z, the same 100 compared
@@ -27,9 +28,9 @@ def main(argv=None):
 
     import numpy as np
 
-    from common import UserError, checkpoint
+    from common import UserError, checkpoint, files
 
-    model, state, meta = _setup.load_run(args.run)
+    model, state, meta = runs.load_run(args.run)
     if checkpoint.list_checkpoints(os.path.join(args.out, "checkpoints")):
         raise UserError(f"{args.out} already holds a checkpoint: choose another --out")
     networks = [n for n in ("generator", "encoder") if n in model.network_names]
@@ -39,7 +40,7 @@ def main(argv=None):
                            {**kept, "weights_only": networks, "exported_from": os.path.basename(meta["checkpoint"])})
     with np.load(os.path.join(args.run, "fixed.npz")) as f:
         images, z = f["images"][:FIGURE_IMAGES], f["z"][:FIGURE_LATENTS]
-    checkpoint.write_atomic(os.path.join(args.out, "fixed.npz"), lambda f: np.savez(f, images=images, z=z))
+    files.write_atomic(os.path.join(args.out, "fixed.npz"), lambda f: np.savez(f, images=images, z=z))
     if os.path.exists(os.path.join(args.run, "losses.csv")):
         shutil.copyfile(os.path.join(args.run, "losses.csv"), os.path.join(args.out, "losses.csv"))
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(args.out) for f in fs)

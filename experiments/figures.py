@@ -17,6 +17,7 @@ import argparse
 import os
 
 import _setup
+import runs
 import numpy as np
 
 from common import UserError
@@ -52,7 +53,7 @@ class Figures:
         from common.inference import Inference
 
         self.run = run
-        self.model, self.state, self.meta = _setup.load_run(run)
+        self.model, self.state, self.meta = runs.load_run(run)
         self.inference = Inference(self.model)
         with np.load(os.path.join(run, "fixed.npz")) as f:
             self.images, self.z = f["images"], f["z"]
@@ -100,7 +101,7 @@ class Figures:
     def gif(self, path_images=6, frames=12):
         from PIL import Image
 
-        from common.checkpoint import write_atomic
+        from common.files import write_atomic
 
         ring = self.images[:path_images]
         decoded = self.inference.interpolate(self.state, ring, np.roll(ring, -1, axis=0), frames + 1)[:, :-1]
@@ -117,7 +118,7 @@ class Figures:
         matplotlib.use("Agg")
         from matplotlib import pyplot as plt
 
-        from common.checkpoint import write_atomic
+        from common.files import write_atomic
 
         log = np.genfromtxt(os.path.join(self.run, "losses.csv"), delimiter=",", names=True)
         columns = [c for c in log.dtype.names if c not in ("step", "seconds")]

@@ -16,6 +16,7 @@ import json
 import os
 
 import _setup
+import runs
 
 
 def main(argv=None):
@@ -33,7 +34,7 @@ def main(argv=None):
     from common.data import to_uint8
     from mode_collapse import StackedReference
 
-    model, state, meta = _setup.load_run(args.run)
+    model, state, meta = runs.load_run(args.run)
     if meta.get("data") != stacked_digits.NAME:
         raise UserError(f"{args.run} was not trained on stacked digits (its data: {meta.get('data')!r})")
     state = model.sampling_state(state)

@@ -38,9 +38,9 @@ def main(argv=None):
 
     import keras
 
-    from aegan.models import build_model
+    from runs import registry
 
-    model = build_model(cfg)
+    model = registry.build(cfg)
     for name, path in paths.items():  # every file is checked before anything is written
         load_into(model.nets[name], path)
     meta = {"config": dataclasses.asdict(cfg), "seed": 0, "data": None,

@@ -45,38 +45,25 @@ import json
 import os
 
 import _setup
+import runs
 
-MODELS = ("gan", "aae", "aegan", "ogan")
-# Not run by default: the GAN updated as PacGAN's own code does (aegan/models.py), to find out
-# what the GAN control's round changes under PacGAN's protocol.
-DIAGNOSTIC_MODELS = ("gan-simultaneous",)
+from runs import registry
+
 SAMPLES = 2500
 # The 2-D protocols. "mlp", this project's own: dense networks of 3 x 128 units, latent 8 (O-GAN
 # needs at least 3 for its correlation), batch 100, and each model's own learning rates,
 # optimizers and labels from its paper preset. "pacgan": PacGAN's 2-D networks, optimizer and
 # loss (the "pacgan" presets, aegan/config.py), under which its published figures were measured.
-# Either way the losses and update order stay each model's own.
+# Either way the losses and update order stay each model's own. Each is a preset of every model.
 PROTOCOLS = ("mlp", "pacgan")
-POINT_SETTING = {"architecture": "mlp", "batch_size": 100}
 
 
 def build(name, preset, steps, points, protocol="mlp", corr_weight=None):
-    """(config, model class or builder) for one model at a preset, or under a 2-D protocol;
+    """The config of one model at a preset, or under a 2-D protocol (its preset of that name);
     corr_weight, where given, is O-GAN's lambda_2 (eq. 11)."""
-    mlp = points and protocol == "mlp"
-    if points:  # the 2-D protocols set their own preset
-        preset = "pacgan" if protocol == "pacgan" else "paper"
-    if name == "ogan":
-        from ogan.config import make_config
-        from ogan.models import OGAN
-
-        return make_config(preset, steps=steps, correlation_weight=corr_weight,
-                           **({**POINT_SETTING, "z_dim": 8} if mlp else {})), OGAN
-    from aegan.config import make_config
-    from aegan.models import build_model
-
-    extra = {**POINT_SETTING, "latent_dim": 8, "mirror": False} if mlp else {}
-    return make_config(preset, model=name, steps=steps, **extra), build_model
+    entry = registry.get(name)
+    weight = {"correlation_weight": corr_weight} if hasattr(entry.config_class, "correlation_weight") else {}
+    return entry.make_config(protocol if points else preset, steps=steps, **weight)
 
 
 def verdict(row, reference):
@@ -215,7 +202,7 @@ def write_curve(out, rows, reference, title, points=None):
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    from common.checkpoint import write_atomic
+    from common.files import write_atomic
 
     keys = list(dict.fromkeys(k for r in rows for k in figure_keys(r)))
     lines = [f"# {title}: figures against steps", "", "| run | step | " + " | ".join(keys) + " |",
@@ -297,7 +284,7 @@ def write_samples_panel(out, rows, data, title):
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    from common.checkpoint import write_atomic
+    from common.files import write_atomic
 
     first = {}
     for r in rows:
@@ -359,7 +346,7 @@ def cells(row, keys):
 
 
 def write_report(out, rows, summary, reference, title):
-    from common.checkpoint import write_atomic
+    from common.files import write_atomic
 
     report = {"title": title, "runs": rows, "summary": summary, "real_held_out": reference}
     write_atomic(os.path.join(out, "mode_collapse.json"), lambda f: f.write(json.dumps(report, indent=2).encode()))
@@ -385,7 +372,7 @@ def _plot(out, rows, keys, title):
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    from common.checkpoint import write_atomic
+    from common.files import write_atomic
 
     shown = keys[:3]
     names = list(dict.fromkeys(r["model"] for r in rows))
@@ -418,7 +405,7 @@ def train_batched(names, seeds, configs, args, train, test, source):
     from common import checkpoint
 
     for name in names:
-        cfg, builder = configs[name]
+        cfg = configs[name]
         dirs = {seed: os.path.join(args.out, f"{name}-seed{seed}") for seed in seeds}
         todo = []
         for seed in seeds:
@@ -431,9 +418,9 @@ def train_batched(names, seeds, configs, args, train, test, source):
             models = []
             for seed in group:
                 keras.utils.set_random_seed(seed)
-                models.append(builder(cfg))
+                models.append(registry.build(cfg))
             every, keep = checkpoint_schedule(cfg, args.curve_every)
-            _setup.fit_batched(models, group, train, test, [dirs[s] for s in group], source, "2d",
+            runs.fit_batched(models, group, train, test, [dirs[s] for s in group], source, "2d",
                                checkpoint_every=every, sample_every=cfg.steps, keep=keep,
                                rounds_per_call=args.rounds_per_call)
 
@@ -441,8 +428,9 @@ def train_batched(names, seeds, configs, args, train, test, source):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="ring8, grid25, stacked-digits, or a folder or zip of images")
-    p.add_argument("--models", default=",".join(MODELS),
-                   help=f"comma-separated, of {', '.join(MODELS + DIAGNOSTIC_MODELS)} (default: the first four)")
+    p.add_argument("--models", default=",".join(registry.names(in_benchmark=True)),
+                   help=f"comma-separated, of {', '.join(registry.names())} "
+                        f"(default: {', '.join(registry.names(in_benchmark=True))})")
     p.add_argument("--seeds", type=int, default=5, help="how many seeds (default 5)")
     p.add_argument("--first-seed", type=int, default=0,
                    help="the first of the seeds (default 0): runs of other seeds can go to the same --out "
@@ -468,9 +456,9 @@ def main(argv=None):
     from common import UserError, checkpoint, mixtures, stacked_digits
 
     names = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in names if m not in MODELS + DIAGNOSTIC_MODELS]
+    unknown = [m for m in names if m not in registry.names()]
     if unknown or not names:
-        raise UserError(f"--models takes a comma-separated list of {', '.join(MODELS + DIAGNOSTIC_MODELS)}, "
+        raise UserError(f"--models takes a comma-separated list of {', '.join(registry.names())}, "
                         f"not {args.models!r}")
     if args.seeds < 1:
         raise UserError(f"--seeds must be at least 1, not {args.seeds}")
@@ -504,14 +492,13 @@ def main(argv=None):
     else:
         from common import evaluation
 
-        resolutions = {cfg.resolution for cfg, _ in configs.values()}
+        resolutions = {cfg.resolution for cfg in configs.values()}
         if len(resolutions) != 1:
             raise UserError(f"the models' presets differ in resolution ({sorted(resolutions)}): "
                             "give --preset with one resolution for all")
         resolution = resolutions.pop()
-        train, test, source = _setup.load_split(argparse.Namespace(data=args.data, center_crop=args.center_crop,
-                                                                   cache_dir=args.cache_dir),
-                                                resolution, default_data=())
+        train, test, source = runs.load_split(args.data, resolution, center_crop=args.center_crop,
+                                              cache_dir=args.cache_dir)
         if source == stacked_digits.NAME:
             reference = StackedReference(resolution, args.cache_dir)
             print(f"digit classifier: {reference.classifier.accuracy:.1%} of the held-out digits read "
@@ -531,13 +518,13 @@ def main(argv=None):
     if args.seeds_per_program > 1:
         train_batched(names, seeds, configs, args, train, test, source)
     rows, curve = [], []
-    runs = tqdm([(name, seed) for name in names for seed in seeds], desc="runs", unit="run")
-    for name, seed in runs:
-        runs.set_postfix_str(f"{name} seed {seed}")
-        cfg, builder = configs[name]
+    progress = tqdm([(name, seed) for name in names for seed in seeds], desc="runs", unit="run")
+    for name, seed in progress:
+        progress.set_postfix_str(f"{name} seed {seed}")
+        cfg = configs[name]
         run_dir = os.path.join(args.out, f"{name}-seed{seed}")
         keras.utils.set_random_seed(seed)
-        model = builder(cfg)
+        model = registry.build(cfg)
         latest = checkpoint.load_latest(os.path.join(run_dir, "checkpoints"))
         step = cfg.steps
         if latest and latest[1]["step"] >= cfg.steps:
@@ -547,7 +534,7 @@ def main(argv=None):
         else:
             tqdm.write(f"{run_dir}: training {name}, seed {seed}, {cfg.steps} steps")
             every, keep = checkpoint_schedule(cfg, args.curve_every)
-            state, _ = _setup.fit(model, train, test, run_dir, source=source, seed=seed,
+            state, _ = runs.fit(model, train, test, run_dir, source=source, seed=seed,
                                   preset="2d" if points else args.preset, resume=latest is not None,
                                   checkpoint_every=every, sample_every=cfg.steps, keep=keep,
                                   cache_dir=args.cache_dir, rounds_per_call=args.rounds_per_call if points else 1)

@@ -72,10 +72,7 @@ def main(argv=None):
         learning_rate=args.lr, reconstruction_scale=args.reconstruction_scale, adversarial=args.adversarial,
         score=args.score, generator_norm=args.generator_norm, ema_decays=parse_decays(args.ema)))
     out = args.out or os.path.join("results", f"ogan-{args.preset}-seed{args.seed}")
-
-    from ogan.models import OGAN
-
-    _setup.train(cfg, OGAN, args, out, default_data=DEFAULT_DATA)
+    _setup.train(cfg, args, out, default_data=DEFAULT_DATA)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import json
 import os
 
 import _setup
+import runs
 
 
 def main(argv=None):
@@ -36,10 +37,10 @@ def main(argv=None):
         raise UserError(f"--out must name a .npz file, not {args.out}")
     import numpy as np
 
-    from common import checkpoint, data, evaluation
+    from common import data, evaluation, files
     from common.inference import Inference
 
-    model, state, meta = _setup.load_run(args.run)
+    model, state, meta = runs.load_run(args.run)
     inference = Inference(model)
     info = {"run": os.path.abspath(args.run), "checkpoint": meta["checkpoint"], "step": meta["step"],
             "model": meta.get("model"), "seed": args.seed, "data": meta.get("data"),
@@ -57,7 +58,7 @@ def main(argv=None):
         arrays = {"images": images, "z": z}
         what = f"{args.n} samples"
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    checkpoint.write_atomic(args.out, lambda f: np.savez(f, meta=json.dumps(info), **arrays))
+    files.write_atomic(args.out, lambda f: np.savez(f, meta=json.dumps(info), **arrays))
     print(f"{what} from {meta['checkpoint']} (step {meta['step']}) -> {args.out}")
 
 

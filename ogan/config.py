@@ -13,6 +13,7 @@ GENERATOR_NORMS = ("batch", "self-modulated")
 
 @dataclasses.dataclass
 class OGANConfig:
+    model: str = "ogan"  # its entry in runs/registry.py
     resolution: int = 128
     z_dim: int = 128
     batch_size: int = 64
@@ -90,6 +91,9 @@ PRESETS = {
     # against 0.53 over steps 200-300); with the paper's weight 0.5 it levelled off near
     # 0.66 by step 3,000; over steps 300-400, weight 0.5, 1 and 2 gave 0.56, 0.69 and 0.81.
     "small": {"resolution": 32, "width": 0.5, "steps": 8000, "correlation_weight": 2.0},
+    # The mode-collapse benchmark's own 2-D protocol (aegan/config.py): dense networks, batch 100,
+    # z 8 (the correlation of eq. 11 needs at least 3 values), the paper's optimizer.
+    "mlp": {"architecture": "mlp", "z_dim": 8, "batch_size": 100},
     # PacGAN's 2-D protocol (aegan/config.py): its networks (E as its D, with a z_dim output),
     # batch 100, Adam 1e-4 with beta_1 0.8. z stays 8-D: the correlation term of eq. 11 is
     # +-1 for any two 2-D vectors, so a 2-D z would leave O-GAN without it.

@@ -13,6 +13,8 @@ class OGAN(PureModel):
     steps_per_round = 1
     images_per_round = 1
     latents_per_round = 1
+    # E on real (to weights), on G(z) (to weights and image), on sg(G(z)) (to weights); G to weights.
+    round_calls = (("generator", 1, 2), ("encoder", 1, 2), ("encoder", 1, 3), ("encoder", 1, 2))
     loss_names = {"encoder_generator": ["total", "score_gap", "rho"]}
     # The paper's figures: 9x9 samples, 8x8 real/reconstruction, rows of real, reconstruction,
     # 8 codes between, reconstruction, real.

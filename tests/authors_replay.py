@@ -37,14 +37,14 @@ def seeded(spec, dtype):
 def replay_aegan(fixture, run, dtype):
     from aegan.authors import load_keyed
     from aegan.config import make_config
-    from aegan.models import build_model
+    from runs import registry
 
     c, rates = fixture["config"], run["learning_rates"]
     cfg = make_config("paper", resolution=c["resolution"], latent_dim=c["latent_dim"], batch_size=c["batch"],
                       discriminator_lr=rates["discriminator_image"], generator_encoder_lr=rates["aegan"],
                       input_noise=0.0, dropout_rate=0.0, precision=dtype)
     assert rates["discriminator_latent"] == rates["discriminator_image"], rates
-    model = build_model(cfg)
+    model = registry.build(cfg)
     # TensorFlow runs a graph on its own CPU kernels, as the authors' train_on_batch does (XLA:CPU's
     # float64 convolutions are far slower; O-GAN's default already). JAX always compiles with XLA.
     model.set_compile_mode(False)

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 
 from aegan import config as aegan_config
-from aegan.models import build_model
+from runs import registry
 from common import engine
 from common.checkpoint import flatten
 from ogan import config as ogan_config
@@ -58,7 +58,7 @@ def first_update():
     the same state: 1 device against 2."""
     keras.utils.set_random_seed(0)
     cfg = aegan_config.make_config("tiny", input_noise=0.0, dropout_rate=0.0)
-    one, two = build_model(cfg), build_model(cfg)
+    one, two = registry.build(cfg), registry.build(cfg)
     two.use_devices(2)
     start = one.initial_state()
     imgs, zs = _inputs(one)
@@ -76,7 +76,7 @@ def whole_round():
     keras.utils.set_random_seed(0)
     cfg = aegan_config.make_config("tiny", architecture="mlp", hidden_units=16, input_noise=0.0,
                                    dropout_rate=0.0)
-    one, two = build_model(cfg), build_model(cfg)
+    one, two = registry.build(cfg), registry.build(cfg)
     two.use_devices(2)
     start = one.initial_state()
     imgs, zs = _inputs(one)
@@ -113,7 +113,7 @@ def ogan_run_resumes():
     """The training loop on 2 devices: 2 steps, then resumed to 4; what it wrote."""
     import tempfile
 
-    from experiments import _setup
+    import runs
 
     out = tempfile.mkdtemp()
     images = np.random.default_rng(0).integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
@@ -121,7 +121,7 @@ def ogan_run_resumes():
         keras.utils.set_random_seed(0)
         model = OGAN(ogan_config.make_config("tiny", steps=steps))
         model.use_devices(2)
-        _setup.fit(model, images[:48], images[48:], out, source="random", seed=0, preset="tiny",
+        runs.fit(model, images[:48], images[48:], out, source="random", seed=0, preset="tiny",
                    resume=resume, checkpoint_every=2, sample_every=2, verbose=0)
     with open(os.path.join(out, "losses.csv")) as f:
         steps = [int(line.split(",")[0]) for line in f.readlines()[1:]]
@@ -134,14 +134,14 @@ def batch_error():
     from common import UserError
 
     try:
-        build_model(aegan_config.make_config("tiny", batch_size=3)).use_devices(2)
+        registry.build(aegan_config.make_config("tiny", batch_size=3)).use_devices(2)
     except UserError as e:
         return str(e)
     return None
 
 
 if __name__ == "__main__":
-    default_devices = {f"batch {b}": build_model(aegan_config.make_config("tiny", batch_size=b)).use_devices()
+    default_devices = {f"batch {b}": registry.build(aegan_config.make_config("tiny", batch_size=b)).use_devices()
                        for b in (4, 3)}
     print(json.dumps({"devices": engine.device_names(), "batch_error": batch_error(),
                       "default_devices": default_devices,

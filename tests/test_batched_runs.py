@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from aegan.config import make_config
-from aegan.models import build_model
+from runs import registry
 from common import UserError, batched_runs, checkpoint, data, engine, loop, mixtures
 from conftest import ROOT
 
@@ -22,7 +22,7 @@ TEST = mixtures.sample("ring8", 8, 1)
 
 def _model(seed, name="gan"):
     keras.utils.set_random_seed(seed)
-    return build_model(make_config("tiny", model=name, architecture="mlp", hidden_units=16, mirror=False))
+    return registry.build(make_config("tiny", model=name, architecture="mlp", hidden_units=16, mirror=False))
 
 
 def _sampler(model, seed, points=POINTS):

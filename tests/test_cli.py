@@ -22,7 +22,7 @@ def _run(*args, cwd=None, script=SCRIPT):
     (SCRIPT, ["--batch-size", "0"], "batch size must be at least 1"),
     (SCRIPT, ["--resolution", "48"], "resolution must be 32, 64 or 128"),
     (SCRIPT, ["--latent-dim", "0"], "latent size must be at least 1"),
-    (SCRIPT, ["--model", "vae"], "--model must be one of aegan, gan, aae"),
+    (SCRIPT, ["--model", "vae"], "--model must be one of gan, aae, aegan, gan-simultaneous"),
     (SCRIPT, ["--preset", "huge"], "--preset must be one of"),
     (OGAN_SCRIPT, ["--adversarial", "wgan"], "adversarial must be one of linear, vanilla, hinge"),
     (OGAN_SCRIPT, ["--score", "max"], "score must be one of average, head"),

@@ -19,10 +19,10 @@ def _gan():
     import keras
 
     from aegan.config import make_config
-    from aegan.models import build_model
+    from runs import registry
 
     keras.utils.set_random_seed(0)
-    return build_model(make_config("tiny", model="gan", architecture="mlp", hidden_units=8, mirror=False))
+    return registry.build(make_config("tiny", model="gan", architecture="mlp", hidden_units=8, mirror=False))
 
 
 def _train(tmp_path, name, model=None, **kw):

@@ -13,7 +13,7 @@ import keras
 import pytest
 
 from aegan.config import make_config
-from aegan.models import build_model
+from runs import registry
 from common import UserError, engine
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -80,7 +80,7 @@ def test_default_is_every_device_that_splits_the_batch(measured):
 
 
 def test_more_devices_than_the_machine_has_is_refused():
-    model = build_model(make_config("tiny"))
+    model = registry.build(make_config("tiny"))
     count = len(engine.device_names())
     with pytest.raises(UserError, match=f"--devices {count + 1}: this machine has {count} device"):
         model.use_devices(count + 1)

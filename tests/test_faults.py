@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from common import checkpoint, data, loop
+from common import checkpoint, data, files, loop
 
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
@@ -28,12 +28,12 @@ def _gan(tmp_path, steps=8, **kw):
     import keras
 
     from aegan.config import make_config
-    from aegan.models import build_model
+    from runs import registry
     from common import mixtures
 
     # Dense networks on 2-D points: the same loop, compiled in seconds.
     keras.utils.set_random_seed(0)
-    model = build_model(make_config("tiny", model="gan", architecture="mlp", hidden_units=8, mirror=False))
+    model = registry.build(make_config("tiny", model="gan", architecture="mlp", hidden_units=8, mirror=False))
     sampler = data.RoundSampler(mixtures.sample("ring8", 40, 0), 4, model.images_per_round,
                                 model.latents_per_round, 8, seed=0, mirror=False)
     return loop.train(model, sampler, mixtures.sample("ring8", 8, 1), str(tmp_path / "run"),
@@ -56,7 +56,7 @@ def test_a_full_disk_is_one_clear_error_and_the_last_checkpoint_survives(tmp_pat
     monkeypatch.undo()
     after = checkpoint.list_checkpoints(str(tmp_path / "run" / "checkpoints"))
     assert after == before and checkpoint.read(after[-1])[0]["step"] == 4
-    assert not [f for f in os.listdir(tmp_path / "run" / "checkpoints") if checkpoint.TEMPORARY in f]
+    assert not [f for f in os.listdir(tmp_path / "run" / "checkpoints") if files.TEMPORARY in f]
     _, step = _gan(tmp_path, steps=12, resume=True)  # space again: the run goes on
     assert step == 12
 
@@ -65,11 +65,11 @@ def test_leftovers_of_killed_writes_are_removed_and_never_read(tmp_path):
     _gan(tmp_path, steps=4)
     ckpts = tmp_path / "run" / "checkpoints"
     dead = 2 ** 22 + 12345  # beyond any pid this machine has handed out
-    (ckpts / f"ckpt-000000999.npz{checkpoint.TEMPORARY}{dead}").write_bytes(b"PK half a checkpoint")
-    (tmp_path / "run" / f"losses.csv{checkpoint.TEMPORARY}{dead}").write_text("step,")
+    (ckpts / f"ckpt-000000999.npz{files.TEMPORARY}{dead}").write_bytes(b"PK half a checkpoint")
+    (tmp_path / "run" / f"losses.csv{files.TEMPORARY}{dead}").write_text("step,")
     assert checkpoint.load_latest(str(ckpts))[1]["step"] == 4
     _gan(tmp_path, steps=8, resume=True)
-    leftovers = [f for _, _, fs in os.walk(tmp_path / "run") for f in fs if checkpoint.TEMPORARY in f]
+    leftovers = [f for _, _, fs in os.walk(tmp_path / "run") for f in fs if files.TEMPORARY in f]
     assert leftovers == []
 
 

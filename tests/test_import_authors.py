@@ -40,11 +40,11 @@ def test_imported_checkpoint_holds_their_weights_and_resumes(tmp_path):
     import keras
 
     from aegan.config import make_config
-    from aegan.models import build_model
+    from runs import registry
 
     keras.utils.set_random_seed(0)
     cfg = make_config("paper", steps=4)
-    model = build_model(cfg)
+    model = registry.build(cfg)
     images = np.random.default_rng(0).integers(0, 255, (40, 64, 64, 3), dtype=np.uint8)
     train, test = data.split(images)
     sampler = data.RoundSampler(train, cfg.batch_size, model.images_per_round,

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from aegan.config import make_config
-from aegan.models import build_model
+from runs import registry
 from common import checkpoint, data, engine, loop, mixtures
 
 
 def _model(name="aegan", **overrides):
     keras.utils.set_random_seed(0)
-    return build_model(make_config("tiny", model=name, architecture="mlp", hidden_units=16, mirror=False,
+    return registry.build(make_config("tiny", model=name, architecture="mlp", hidden_units=16, mirror=False,
                                    **overrides))
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from aegan.config import make_config
-from aegan.models import build_model
+from runs import registry
 from common import engine
 from common.mlp import Maxout
 from ogan.config import make_config as ogan_config
@@ -20,7 +20,7 @@ def test_maxout_keeps_the_largest_of_each_group():
 
 def _gan():
     keras.utils.set_random_seed(0)
-    return build_model(make_config("pacgan", model="gan", steps=8))
+    return registry.build(make_config("pacgan", model="gan", steps=8))
 
 
 def test_the_networks_are_pacgans():
@@ -42,7 +42,7 @@ def test_the_networks_are_pacgans():
 @pytest.mark.parametrize("name", ["gan", "aae", "aegan"])
 def test_a_round_moves_the_batchnorm_statistics_and_feeds_d_training_mode_fakes(name):
     keras.utils.set_random_seed(0)
-    model = build_model(make_config("pacgan", model=name, steps=8))
+    model = registry.build(make_config("pacgan", model=name, steps=8))
     rng = np.random.default_rng(0)
     images = rng.standard_normal((model.images_per_round, 100, 2)).astype("float32")
     latents = rng.standard_normal((model.latents_per_round, 100, 2)).astype("float32")
@@ -69,7 +69,7 @@ def test_the_simultaneous_gan_takes_both_gradients_at_the_same_weights():
     # PacGAN's iteration (ALI's ali_algorithm): D's and G's updates both start from the same
     # weights, on one batch of real points and G's fakes of one batch of z.
     keras.utils.set_random_seed(0)
-    model = build_model(make_config("pacgan", model="gan-simultaneous", steps=8))
+    model = registry.build(make_config("pacgan", model="gan-simultaneous", steps=8))
     rng = np.random.default_rng(0)
     x = rng.standard_normal((100, 2)).astype("float32")
     z = rng.standard_normal((100, 2)).astype("float32")
@@ -98,7 +98,7 @@ def test_the_simultaneous_gan_takes_both_gradients_at_the_same_weights():
 
 def test_a_simultaneous_gan_round_is_four_such_steps():
     keras.utils.set_random_seed(0)
-    model = build_model(make_config("pacgan", model="gan-simultaneous", steps=8))
+    model = registry.build(make_config("pacgan", model="gan-simultaneous", steps=8))
     rng = np.random.default_rng(1)
     images = rng.standard_normal((4, 100, 2)).astype("float32")
     latents = rng.standard_normal((4, 100, 2)).astype("float32")

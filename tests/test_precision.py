@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from aegan.config import make_config
-from aegan.models import build_model
+from runs import registry
 from common import engine
 from common.config import ConfigError
 from common.optimizer import LossScale
@@ -25,7 +25,7 @@ def _inputs(model, seed=0):
 @pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
 def test_layers_compute_in_16_bits_and_outputs_stay_float32(precision):
     keras.utils.set_random_seed(0)
-    model = build_model(make_config("tiny", precision=precision))
+    model = registry.build(make_config("tiny", precision=precision))
     assert keras.config.dtype_policy().name == "float32"  # the global policy is put back
     conv = model.nets["encoder"].get_layer("block0_conv")
     assert conv.compute_dtype == precision.split("_")[1] and conv.variable_dtype == "float32"
@@ -83,7 +83,7 @@ def test_bfloat16_training_tracks_float32(name):
     for precision in ("float32", "mixed_bfloat16"):
         keras.utils.set_random_seed(0)
         model = (OGAN(ogan_config("tiny", precision=precision)) if name == "ogan" else
-                 build_model(make_config("tiny", architecture="mlp", hidden_units=32, precision=precision)))
+                 registry.build(make_config("tiny", architecture="mlp", hidden_units=32, precision=precision)))
         state, history = model.initial_state(), []
         for r in range(3):
             state, losses, finite = model.train_round(state, *_inputs(model, r), fused=False)

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 from aegan.config import make_config
-from aegan.models import build_model
+from runs import registry
 from common import checkpoint, data, engine, loop
 from common.model import all_finite
 
 
 def _model(name, **overrides):
     keras.utils.set_random_seed(0)
-    return build_model(make_config("tiny", model=name, **overrides))
+    return registry.build(make_config("tiny", model=name, **overrides))
 
 
 _SHARED = {}
