@@ -9,7 +9,10 @@ joining the processes of a run over several machines. Outside it, only TensorBoa
 (`loop.py`) and the CPU compile trial's cache key (`cpu_compile.py`) name TensorFlow.
 """
 
+import functools
 import os
+import re
+import sys
 
 import keras
 import numpy as np
@@ -169,12 +172,16 @@ elif BACKEND == "tensorflow":
 
         return wrapped
 
-    ON_GPU = bool(tf.config.list_physical_devices("GPU"))
+    @functools.cache
+    def on_gpu():
+        """Whether TensorFlow sees a GPU. Asked at first use, not on import: listing the devices
+        makes TensorFlow read its XLA flags, which keep_compiled_programs may still have to set."""
+        return bool(tf.config.list_physical_devices("GPU"))
 
     def compile(fn, xla_on_cpu=True):
         """A graph function, XLA-compiled on GPU, and on CPU when xla_on_cpu (otherwise TF's own CPU
         kernels run the graph; common/cpu_compile.py decides which by measuring)."""
-        return tf.function(fn, jit_compile=ON_GPU or xla_on_cpu, reduce_retracing=True)
+        return tf.function(fn, jit_compile=on_gpu() or xla_on_cpu, reduce_retracing=True)
 
 
     def to_numpy(tree):
@@ -209,10 +216,43 @@ elif BACKEND == "tensorflow":
                         "under TensorFlow, train one run per program")
 
     def keep_compiled_programs(folder):
-        """None: TensorFlow rebuilds its graphs at every start, and its XLA cache
-        (--tf_xla_persistent_cache_directory in TF_XLA_FLAGS) is read only when set before
-        TensorFlow starts; every start compiles afresh."""
-        return None
+        """XLA programs written to, and read back from, `folder` (TensorFlow's XLA persistent
+        cache, --tf_xla_persistent_cache_directory in TF_XLA_FLAGS): a second start of the same
+        run loads them instead of compiling them again. It keeps what runs under XLA (a GPU, or a
+        CPU where --cpu-compile chose XLA); a TF graph without XLA is rebuilt at every start.
+        TensorFlow reads the flag at its first XLA compile, so this comes before it. It keys an
+        entry by the program's fingerprint and the device, and stops a run at an entry it cannot
+        parse: such an entry is removed first, with a warning, and compiled afresh. Returns where
+        programs are kept: a cache TF_XLA_FLAGS already names is kept instead of `folder`."""
+        flags = os.environ.get("TF_XLA_FLAGS", "")
+        named = re.search(r"--tf_xla_persistent_cache_directory=(\S+)", flags)
+        if named:
+            return named.group(1)
+        os.makedirs(folder, exist_ok=True)
+        _remove_unreadable_programs(folder)
+        os.environ["TF_XLA_FLAGS"] = f"{flags} --tf_xla_persistent_cache_directory={folder}".strip()
+        return folder
+
+    def _remove_unreadable_programs(folder):
+        """Remove the cache entries that are empty or not a whole protocol buffer (a write cut
+        short, a damaged disk)."""
+        from google.protobuf import empty_pb2, message
+
+        for name in sorted(os.listdir(folder)):
+            path = os.path.join(folder, name)
+            if not (name.endswith(".pb") and os.path.isfile(path)):
+                continue
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+                empty_pb2.Empty().ParseFromString(data)  # the wire format, whatever the fields
+                readable = bool(data)
+            except (OSError, message.DecodeError):
+                readable = False
+            if not readable:
+                print(f"warning: compiled program {path} cannot be read: removed, it compiles afresh",
+                      file=sys.stderr)
+                os.remove(path)
 
     def enable_float64():
         """Nothing to do: TensorFlow computes in float64 wherever the arrays are float64."""

@@ -387,7 +387,7 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
         meta = {**meta, "cpu_compile": "xla" if model.xla_on_cpu else "graph"}
     bar = Progbar(last_round * per_round, verbose=verbose, unit_name="step")
     step, saved_step, skipped = start_step, start_step, 0
-    t0 = time.time()
+    t0, started = time.time(), time.perf_counter()
 
     def save_checkpoint():
         if not first:
@@ -413,6 +413,9 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
             else:
                 new_state, losses, finite = model.train_round(state, imgs, zs, fused)
                 results = [engine.to_numpy((losses, finite))]
+            if step == start_step and verbose:  # where a slow start spends its time
+                print(f"first {'call' if spans else 'round'} done in {time.perf_counter() - started:.1f} s "
+                      "(tracing and compiling it included)", flush=True)
             first_step = step + 1
             for i, (losses, finite) in enumerate(results):
                 row = {"step": (r0 + i + 1) * per_round, **_summarise(model, losses), "seconds": time.time() - t0}

@@ -43,8 +43,9 @@ def add_run_flags(p):
                                                "(default: all, or as many as divide the batch size)")
     p.add_argument("--cache-dir", default=os.path.join(ROOT, "results", "cache"))
     p.add_argument("--no-program-cache", action="store_true",
-                   help="JAX: compile every program afresh instead of keeping compiled programs under "
-                        "--cache-dir/programs for the next start (a --resume loads them)")
+                   help="compile every program afresh instead of keeping compiled programs under "
+                        "--cache-dir/programs for the next start (a --resume loads them; under "
+                        "TensorFlow, what XLA compiles)")
     p.add_argument("--config", help="JSON file of config values ({\"latent_dim\": 16, ...}) over the "
                                     "preset's; flags given on the command line win")
 

@@ -7,3 +7,5 @@ into a run folder (`training`) and loading one (`loading`).
 
 from runs.loading import load_run, model_from_config
 from runs.training import fit, fit_batched, load_split
+
+__all__ = ["fit", "fit_batched", "load_run", "load_split", "model_from_config"]

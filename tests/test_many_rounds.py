@@ -2,7 +2,6 @@
 what one round per call computes, resume exactly, and stop at the last good round."""
 
 import json
-import os
 
 import keras
 import numpy as np
