@@ -6,7 +6,11 @@ FLOPs, TFLOP/s, MFU, and whether the input pipeline keeps up.
     KERAS_BACKEND=jax python benchmarks/train_step.py --precision mixed_bfloat16 --devices 8
     KERAS_BACKEND=jax python benchmarks/train_step.py --models aegan --profile results/profile
     python benchmarks/train_step.py --models aegan --presets paper --cpu-compile both   # TF on CPU
+    KERAS_BACKEND=jax python benchmarks/train_step.py --models aegan --presets paper --round unrolled,looped,per-update
 
+`--round` times the round compiled as one program with every update unrolled (what long runs
+train on a CPU), as one program with each repeated update one loop body (`looped`), or as one
+program per update (`per-update`, what short runs train).
 Under TensorFlow on a CPU each model is timed with XLA and as a TF graph without it
 (`--cpu-compile both`, the default there: training chooses between them by measuring,
 common/cpu_compile.py), and the CPU's model is printed.
@@ -75,20 +79,28 @@ def pipeline_rounds_per_second(model, cfg, rounds=20):
     return rounds / (time.perf_counter() - t)
 
 
-def bench(name, preset, rounds, fuse=True, peak_tflops=None, precision="float32", devices=1, profile=None,
-          compile_mode="both"):
+# How the round is compiled (--round): a fused round unrolled or looped (PureModel.round_program),
+# or one program per update (the unfused round).
+ROUND_WAYS = {"unrolled": ("unrolled", True), "looped": ("looped", True), "per-update": ("unrolled", False)}
+
+
+def bench(name, preset, rounds, ways=("unrolled",), peak_tflops=None, precision="float32", devices=1,
+          profile=None, compile_mode="both"):
     keras.utils.set_random_seed(0)
     cfg = registry.get(name).make_config(preset, precision=precision)
     model = registry.build(cfg)
     devices = model.use_devices(devices)
-    if cpu_compile.applies(model):
-        for mode in ("xla", "graph") if compile_mode == "both" else (compile_mode,):
-            model.forget_programs()
-            model.set_compile_mode(mode == "xla")
-            _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, devices, profile,
-                  label=f", {'XLA' if mode == 'xla' else 'TF graph without XLA'} on {cpu_compile.cpu_name()}")
-    else:
-        _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, devices, profile, label="")
+    modes = ("xla", "graph") if compile_mode == "both" else (compile_mode,)
+    for way in ways:
+        kind, fuse = ROUND_WAYS[way]
+        model.set_round_program(kind)
+        for mode in modes if cpu_compile.applies(model) else (None,):
+            label = f", {way}"
+            if mode:
+                model.forget_programs()
+                model.set_compile_mode(mode == "xla")
+                label += f", {'XLA' if mode == 'xla' else 'TF graph without XLA'} on {cpu_compile.cpu_name()}"
+            _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, devices, profile, label)
 
 
 def _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, devices, profile, label):
@@ -137,8 +149,9 @@ def main():
                    help=f"comma-separated, of {', '.join(registry.names())}")
     p.add_argument("--presets", default="paper,small")
     p.add_argument("--rounds", type=int, default=3, help="timed rounds per model")
-    p.add_argument("--fuse", choices=("yes", "no"), default="yes",
-                   help="the round as one program (yes, as long runs train) or one program per update (no)")
+    p.add_argument("--round", default="unrolled",
+                   help="comma-separated, of unrolled (one program, as long runs train on a CPU), looped (one "
+                        "program, each repeated update one loop body) and per-update (one program per update)")
     p.add_argument("--peak-tflops", type=float,
                    help="one device's peak (e.g. 989 for an H100 SXM in dense bfloat16): prints MFU")
     p.add_argument("--precision", default="float32", help="float32, mixed_bfloat16 or mixed_float16")
@@ -147,10 +160,13 @@ def main():
                    help="TensorFlow on a CPU: time XLA, a TF graph without it, or both (default)")
     p.add_argument("--profile", help="folder: a trace of the timed rounds per model, for TensorBoard's profile tab")
     args = p.parse_args()
-    fuse = args.fuse == "yes"
+    ways = args.round.split(",")
+    unknown = [w for w in ways if w not in ROUND_WAYS]
+    if unknown:
+        p.error(f"--round {','.join(unknown)}: expected of {', '.join(ROUND_WAYS)}")
     for preset in args.presets.split(","):
         for name in args.models.split(","):
-            bench(name, preset, args.rounds, fuse, args.peak_tflops, args.precision, args.devices, args.profile,
+            bench(name, preset, args.rounds, ways, args.peak_tflops, args.precision, args.devices, args.profile,
                   args.cpu_compile)
 
 

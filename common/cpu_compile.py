@@ -25,7 +25,7 @@ MIN_TRIALS, MAX_TRIALS = 2, 5
 
 def applies(model):
     """Whether there is a choice: TensorFlow on CPU, one device."""
-    return engine.BACKEND == "tensorflow" and not engine.on_gpu() and model.data_parallel is None
+    return engine.BACKEND == "tensorflow" and not engine.on_accelerator() and model.data_parallel is None
 
 
 def cpu_name():

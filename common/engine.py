@@ -84,6 +84,10 @@ if BACKEND == "jax":
     def device_names():
         return [str(d) for d in jax.devices()]
 
+    def on_accelerator():
+        """Whether JAX computes on a GPU or TPU."""
+        return jax.default_backend() != "cpu"
+
     def profile(log_dir):
         """A context that records a trace of what runs inside it (TensorBoard's profile tab)."""
         return jax.profiler.trace(log_dir)
@@ -173,7 +177,7 @@ elif BACKEND == "tensorflow":
         return wrapped
 
     @functools.cache
-    def on_gpu():
+    def on_accelerator():
         """Whether TensorFlow sees a GPU. Asked at first use, not on import: listing the devices
         makes TensorFlow read its XLA flags, which keep_compiled_programs may still have to set."""
         return bool(tf.config.list_physical_devices("GPU"))
@@ -181,7 +185,7 @@ elif BACKEND == "tensorflow":
     def compile(fn, xla_on_cpu=True):
         """A graph function, XLA-compiled on GPU, and on CPU when xla_on_cpu (otherwise TF's own CPU
         kernels run the graph; common/cpu_compile.py decides which by measuring)."""
-        return tf.function(fn, jit_compile=on_gpu() or xla_on_cpu, reduce_retracing=True)
+        return tf.function(fn, jit_compile=on_accelerator() or xla_on_cpu, reduce_retracing=True)
 
 
     def to_numpy(tree):

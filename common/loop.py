@@ -17,11 +17,12 @@ from keras.utils import Progbar
 from common import UserError, checkpoint, cpu_compile, engine, files, images
 from common.data import to_uint8
 from common.inference import Inference
+from common.model import ROUND_PROGRAMS
 
 FIXED_COUNT = 400  # fixed test images and fixed z, saved once per run
 # Rounds a run must have in all (not left: a resumed run computes as an unbroken one) for its
 # round to be compiled as one program. Measured on the
-# 2-core CPU (benchmarks/train_step.py --fuse yes|no): the fused AEGAN round at the small
+# 2-core CPU (benchmarks/train_step.py --round unrolled,per-update): the fused AEGAN round at the small
 # preset runs 472 against 1047 ms but compiles in 100 against 29 s, so it pays back after
 # about 120 rounds (tiny: about 250).
 FUSE_MIN_ROUNDS = 200
@@ -299,13 +300,30 @@ def at_boundary(first_step, last_step, every):
     return last_step // every > (first_step - 1) // every
 
 
+def choose_round_program(requested="auto", recorded=None):
+    """How a fused round runs its repeated updates (PureModel.round_program): as requested
+    ("unrolled" or "looped"); for "auto", as the resumed run recorded, else "looped" on a GPU or
+    TPU and "unrolled" on a CPU. On a CPU the unrolled round runs far faster (the tiny AEGAN's
+    2.7x; XLA:CPU runs convolutions in a loop body far off its fast path) and its compile time
+    is paid once per run. On an accelerator a loop costs a few kernel launches (microseconds)
+    against milliseconds of work per update, and the looped AEGAN round compiles in 0.41x the
+    time (docs/performance.md, "Round programs")."""
+    if requested not in ("auto", *ROUND_PROGRAMS):
+        raise UserError(f"round program {requested!r}: expected auto, {' or '.join(ROUND_PROGRAMS)}")
+    if requested != "auto":
+        return requested
+    if recorded in ROUND_PROGRAMS:
+        return recorded
+    return "looped" if engine.on_accelerator() else "unrolled"
+
+
 def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
 def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
           checkpoint_every=1000, sample_every=1000, keep=3, verbose=1, skip_nonfinite=False,
-          cpu_compile_mode="auto", cache_dir=None, rounds_per_call=1):
+          cpu_compile_mode="auto", cache_dir=None, rounds_per_call=1, round_program="auto"):
     """Train `model` to `steps` steps (rounds of model.steps_per_round), writing under out_dir.
 
     Ctrl-C or SIGTERM writes a checkpoint and exits; any other error keeps the last finished
@@ -313,7 +331,8 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
     skip_nonfinite, drops that round's update and goes on). Under TensorFlow on a CPU,
     cpu_compile_mode chooses XLA or a graph without it (common/cpu_compile.py; the decision is
     cached under cache_dir). With rounds_per_call above 1, that many rounds run as one program
-    (PureModel.train_rounds), on one device.
+    (PureModel.train_rounds), on one device. round_program is how a fused round runs its
+    repeated updates (`choose_round_program`).
 
     In a run over several processes (engine.join_launched_processes) every process trains, and
     only the first writes out_dir; every process reads it to resume.
@@ -338,16 +357,16 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
         try:
             return _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint_every,
                           sample_every, keep, verbose, skip_nonfinite, cpu_compile_mode, cache_dir,
-                          rounds_per_call)
+                          rounds_per_call, round_program)
         finally:
             if term is not None:
                 signal.signal(signal.SIGTERM, term)
 
 
 def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint_every, sample_every,
-           keep, verbose, skip_nonfinite, cpu_compile_mode, cache_dir, rounds_per_call):
+           keep, verbose, skip_nonfinite, cpu_compile_mode, cache_dir, rounds_per_call, round_program):
     ckpt_dir = os.path.join(out_dir, "checkpoints")
-    state, start_step, recorded_compile = model.initial_state(), 0, None
+    state, start_step, recorded_compile, recorded_round = model.initial_state(), 0, None, None
     latest = checkpoint.load_latest(ckpt_dir)
     if latest and not resume:
         raise RunError(f"{out_dir} already holds a run (step {latest[1]['step']}): "
@@ -363,7 +382,7 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
         check_resumable(ckpt_meta, {k: v for k, v in meta["config"].items() if k != "steps"}, defaults)
         state = checkpoint.unflatten(flat, state)
         start_step = ckpt_meta["step"]
-        recorded_compile = ckpt_meta.get("cpu_compile")
+        recorded_compile, recorded_round = ckpt_meta.get("cpu_compile"), ckpt_meta.get("round_program")
         print(f"resuming from {path} at step {start_step}")
     elif resume:
         print(f"--resume: no checkpoint in {ckpt_dir}, starting from step 0")
@@ -381,6 +400,8 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
     first_round = start_step // per_round
     last_round = -(-steps // per_round)
     fused = last_round >= FUSE_MIN_ROUNDS  # not rounds left: a resumed run computes as an unbroken one
+    model.set_round_program(choose_round_program(round_program, recorded_round))
+    meta = {**meta, "round_program": model.round_program}
     if first_round < last_round and cpu_compile.applies(model):
         print(cpu_compile.choose(model, state, model.place_batches(sampler.round(first_round)), fused,
                                  cpu_compile_mode, cache_dir, recorded_compile, rounds_per_call), flush=True)

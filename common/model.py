@@ -19,6 +19,8 @@ from common import UserError, engine
 from common.images import GridLayout
 from common.optimizer import LossScale, every_finite
 
+ROUND_PROGRAMS = ("unrolled", "looped")  # PureModel.round_program
+
 
 class PureModel:
     """Networks, their optimizers and the pure round function of one model."""
@@ -37,6 +39,11 @@ class PureModel:
     # TensorFlow on CPU: XLA (True) or a TF graph. Long runs set it by measuring both
     # (common/cpu_compile.py); short ones keep this default.
     xla_on_cpu = True
+    # How a fused round runs an update repeated several times: "unrolled" (each repeat its own
+    # copy in the program; the CPU's choice, where XLA:CPU runs convolutions inside a loop body
+    # far off its fast path) or "looped" (one body looped over the repeats: a program a
+    # fraction of the size). Set with set_round_program; the loop's `round_program` chooses.
+    round_program = "unrolled"
 
     # Weight averages, where the config asks for them (`ema_decays`): each is updated after
     # every optimizer step, saved with the state, and the first one is used for sampling.
@@ -174,15 +181,33 @@ class PureModel:
         """
         if getattr(self._inlining, "active", False):
             return fn
-        key = (name, computation_key(fn), self.xla_on_cpu)
+        key = (name, computation_key(fn), self.xla_on_cpu, self.round_program)
         if key not in self._compiled:
-            self._compiled[key] = engine.compile(fn, self.xla_on_cpu)
+            self._compiled[key] = engine.compile(self._traced_as_now(fn), self.xla_on_cpu)
         return self._compiled[key]
+
+    def _traced_as_now(self, fn):
+        """fn as a function of its own (jax.jit shares the traces of equal functions, as a bound
+        method's are) that traces, whenever it does, with the round program set now."""
+        kind = self.round_program
+
+        def program(*args):
+            self._inlining.round_program = kind
+            return fn(*args)
+
+        return program
 
     def set_compile_mode(self, xla_on_cpu):
         """TensorFlow on CPU: XLA (True) or a TF graph. Programs are kept per mode, so switching
         back reuses what that mode compiled."""
         self.xla_on_cpu = xla_on_cpu
+
+    def set_round_program(self, kind):
+        """"unrolled" or "looped" (`round_program`): how a fused round runs its repeated updates.
+        Both compute the same round (tests/test_round_programs.py); programs are kept per kind."""
+        if kind not in ROUND_PROGRAMS:
+            raise ValueError(f"round program {kind!r}: expected one of {', '.join(ROUND_PROGRAMS)}")
+        self.round_program = kind
 
     def forget_programs(self, name=None):
         """Drop the compiled programs (those under `name` only, where given): the next call compiles."""
@@ -190,8 +215,19 @@ class PureModel:
             del self._compiled[key]
 
     def repeated_update(self, state, optimizer, loss_fn, inputs):
-        """One update per element of `inputs`, compiled once; returns (state, stacked values)."""
-        step = self.compiled("update", lambda s, inp: self.update(s, optimizer, loss_fn, inp))
+        """One update per element of `inputs`, compiled once; returns (state, stacked values).
+        In a fused round, "looped" (`round_program`) runs them as one loop over the stacked inputs."""
+        def one(s, inp):
+            return self.update(s, optimizer, loss_fn, inp)
+
+        looped = getattr(self._inlining, "round_program", None) == "looped"
+        if getattr(self._inlining, "active", False) and looped and len(inputs) > 1:
+            # Each with its own dtype: inside a TF graph ops.stack takes a 0-d float64 array as a
+            # Python scalar, in float32.
+            stacked = keras.tree.map_structure(
+                lambda *xs: ops.stack([ops.convert_to_tensor(x, x.dtype) for x in xs]), *inputs)
+            return engine.scan(one, state, stacked)
+        step = self.compiled("update", one)
         values = []
         for inp in inputs:
             state, v = step(state, inp)
@@ -207,9 +243,9 @@ class PureModel:
         compiles about 3x faster, which wins for short runs (common/loop.py).
         """
         if self.data_parallel:  # always one program: it runs on every device
-            key = ("round", "data parallel")
+            key = ("round", "data parallel", self.round_program)
             if key not in self._compiled:
-                self._compiled[key] = self.data_parallel.compile_round(self._whole_round)
+                self._compiled[key] = self.data_parallel.compile_round(self._traced_as_now(self._whole_round))
             return self._compiled[key](state, images, latents)
         if not fused:
             new_state, losses = self.round(state, images, latents)

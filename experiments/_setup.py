@@ -39,6 +39,10 @@ def add_run_flags(p):
     p.add_argument("--cpu-compile", default="auto", choices=("auto", "xla", "graph"),
                    help="TensorFlow on a CPU: XLA or a graph without it; auto (default) times both once "
                         "on this machine and caches the faster under --cache-dir")
+    p.add_argument("--round-program", default="auto", choices=("auto", "unrolled", "looped"),
+                   help="a long run's round, one program: every update unrolled, or each repeated update "
+                        "one loop body (a smaller program, faster to compile, slower on a CPU); auto "
+                        "(default): looped on a GPU or TPU, unrolled on a CPU, as a resumed run chose")
     p.add_argument("--devices", type=int, help="devices to train on, the batch split over them "
                                                "(default: all, or as many as divide the batch size)")
     p.add_argument("--cache-dir", default=os.path.join(ROOT, "results", "cache"))
@@ -92,5 +96,5 @@ def train(cfg, args, out, default_data):
     training.fit(model, train_images, test_images, out, source=source, seed=args.seed, preset=args.preset,
                  center_crop=args.center_crop, resume=args.resume, checkpoint_every=args.checkpoint_every,
                  sample_every=args.sample_every, keep=args.keep, skip_nonfinite=args.skip_nonfinite,
-                 cpu_compile=args.cpu_compile, cache_dir=args.cache_dir)
+                 cpu_compile=args.cpu_compile, cache_dir=args.cache_dir, round_program=args.round_program)
     print(f"done: {out}")

@@ -34,7 +34,7 @@ def load_split(data, resolution, default_data=(), center_crop=False, cache_dir=N
 
 def fit(model, train_images, test_images, out, source, seed, preset, center_crop=False, resume=False,
         checkpoint_every=1000, sample_every=1000, keep=3, verbose=1, skip_nonfinite=False,
-        cpu_compile="auto", cache_dir=None, rounds_per_call=1):
+        cpu_compile="auto", cache_dir=None, rounds_per_call=1, round_program="auto"):
     """Train a built model (seeded by the caller) on its config's schedule, writing under `out`."""
     import zlib
 
@@ -58,7 +58,7 @@ def fit(model, train_images, test_images, out, source, seed, preset, center_crop
     return loop.train(model, sampler, test_images, out, meta, cfg.steps, resume=resume,
                       checkpoint_every=checkpoint_every, sample_every=sample_every, keep=keep,
                       verbose=verbose, skip_nonfinite=skip_nonfinite, cpu_compile_mode=cpu_compile,
-                      cache_dir=cache_dir, rounds_per_call=rounds_per_call)
+                      cache_dir=cache_dir, rounds_per_call=rounds_per_call, round_program=round_program)
 
 
 def run_meta(model, seed, source, preset, center_crop=False):

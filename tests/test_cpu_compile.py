@@ -9,7 +9,7 @@ import pytest
 
 from common import checkpoint, cpu_compile, data, engine, loop
 
-pytestmark = pytest.mark.skipif(engine.BACKEND != "tensorflow" or engine.on_gpu(),
+pytestmark = pytest.mark.skipif(engine.BACKEND != "tensorflow" or engine.on_accelerator(),
                                 reason="the choice exists under TensorFlow on a CPU only (JAX and GPUs use XLA)")
 
 ROUNDS = loop.FUSE_MIN_ROUNDS  # the shortest run that compiles the whole round, and so is measured

@@ -1,0 +1,73 @@
+"""A fused round computes the same round unrolled, looped (PureModel.round_program) and as one
+program per update: in float64 every weight, statistic, optimizer slot and loss agrees to
+rounding. The comparison runs in its own process (tests/round_programs_check.py)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _compare(*names):
+    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
+    done = subprocess.run([sys.executable, os.path.join(HERE, "round_programs_check.py"), *names], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _assert_same_round(measured, repeated_kinds):
+    assert measured["looped"] < 1e-12 and measured["per update"] < 1e-12, measured
+    # The looped round traced one loop per kind of repeated update (so it is not the unrolled
+    # program found again), the others none.
+    assert measured["loops traced"] == {"unrolled": 0, "looped": repeated_kinds, "per update": 0}, measured
+
+
+def test_aegan_round_is_the_same_unrolled_looped_and_per_update():
+    _assert_same_round(_compare("aegan")["aegan"], 3)  # Dx, Dz, G+E: 4 updates each
+
+
+@pytest.mark.slow
+def test_gan_and_aae_rounds_are_the_same_unrolled_looped_and_per_update():
+    measured = _compare("gan", "aae")
+    _assert_same_round(measured["gan"], 2)
+    _assert_same_round(measured["aae"], 2)
+
+
+def test_auto_loops_on_an_accelerator_unrolls_on_a_cpu_and_keeps_what_a_resumed_run_chose(monkeypatch):
+    from common import UserError, engine, loop
+
+    monkeypatch.setattr(engine, "on_accelerator", lambda: False)
+    assert loop.choose_round_program() == "unrolled"
+    assert loop.choose_round_program("auto", recorded="looped") == "looped"
+    assert loop.choose_round_program("looped", recorded="unrolled") == "looped"
+    monkeypatch.setattr(engine, "on_accelerator", lambda: True)
+    assert loop.choose_round_program() == "looped"
+    assert loop.choose_round_program("auto", recorded="unrolled") == "unrolled"
+    with pytest.raises(UserError, match="round program 'scan'"):
+        loop.choose_round_program("scan")
+
+
+def test_a_run_records_its_round_program_and_a_resume_keeps_it(tmp_path):
+    from aegan.config import make_config
+    from common import checkpoint, data, loop, mixtures
+    from runs import registry
+
+    keras.utils.set_random_seed(0)
+    model = registry.build(make_config("tiny", model="gan", architecture="mlp", hidden_units=8, mirror=False))
+
+    def train(steps, **kw):
+        sampler = data.RoundSampler(mixtures.sample("ring8", 40, 0), 4, model.images_per_round,
+                                    model.latents_per_round, 8, seed=0, mirror=False)
+        loop.train(model, sampler, mixtures.sample("ring8", 8, 1), str(tmp_path), {"config": {}, "seed": 0},
+                   steps, checkpoint_every=4, sample_every=10_000, verbose=0, **kw)
+        return checkpoint.load_latest(str(tmp_path / "checkpoints"))[1]["round_program"]
+
+    assert train(4, round_program="looped") == "looped"
+    model.set_round_program("unrolled")
+    assert train(8, resume=True) == "looped" and model.round_program == "looped"
