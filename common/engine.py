@@ -21,6 +21,28 @@ from common import UserError
 
 BACKEND = keras.backend.backend()
 
+
+def _remove_unreadable_programs(folder, suffix, parse):
+    """Remove the cache entries (files ending in `suffix`) that are empty or that `parse` cannot
+    read (a write cut short, a damaged disk), each with a warning: the backend would otherwise
+    stop at them (TensorFlow), or read, warn and compile again at every start (JAX, which never
+    replaces an entry)."""
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        if not (name.endswith(suffix) and os.path.isfile(path)):
+            continue
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+            parse(data)
+            readable = bool(data)
+        except Exception:  # whatever the parser raises on damaged bytes
+            readable = False
+        if not readable:
+            print(f"warning: compiled program {path} cannot be read: removed, it compiles afresh",
+                  file=sys.stderr)
+            os.remove(path)
+
 if BACKEND == "jax":
     import jax
 
@@ -52,15 +74,38 @@ if BACKEND == "jax":
         """Compiled programs written to, and read back from, `folder` (JAX's persistent compilation
         cache): a second start of the same run, or of one with the same programs, loads them
         instead of compiling them again. JAX keys every program by its computation, the compile
-        options and flags, the JAX version and the device, and compiles afresh, with a warning,
-        an entry it cannot read. Returns where programs are kept: a cache already named by
+        options and flags, the JAX version and the device. An entry that cannot be read is
+        removed first, with a warning, and compiled afresh. Returns where programs are kept: a cache already named by
         JAX_COMPILATION_CACHE_DIR is kept instead of `folder`."""
         if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
             return os.environ["JAX_COMPILATION_CACHE_DIR"]
         os.makedirs(folder, exist_ok=True)
+        try:  # how JAX stores an entry; without it, JAX's own warning at each read
+            from jax._src.compilation_cache import decompress_executable
+        except ImportError:
+            pass
+        else:
+            _remove_unreadable_programs(folder, "-cache", decompress_executable)
         jax.config.update("jax_compilation_cache_dir", folder)
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)  # what is worth a file
         return folder
+
+    _cache_hits = [0]
+
+    def _count_cache_hit(event, **_):
+        if event == "/jax/compilation_cache/cache_hits":
+            _cache_hits[0] += 1
+
+    jax.monitoring.register_event_listener(_count_cache_hit)
+
+    def programs_found():
+        """A count to compare before and after a program's first call (`how_built`): the
+        programs JAX has loaded from its persistent cache so far."""
+        return _cache_hits[0]
+
+    def how_built(found_before, xla=True):
+        """How the programs first called since `programs_found()` gave found_before were made."""
+        return "loaded from the cache" if programs_found() > found_before else "compiled"
 
     def enable_float64():
         """JAX computes in float64 only with x64 switched on (process-wide; float32 arrays stay float32).
@@ -233,30 +278,31 @@ elif BACKEND == "tensorflow":
         if named:
             return named.group(1)
         os.makedirs(folder, exist_ok=True)
-        _remove_unreadable_programs(folder)
+        from google.protobuf import empty_pb2
+
+        _remove_unreadable_programs(folder, ".pb", empty_pb2.Empty().ParseFromString)  # the wire format
         os.environ["TF_XLA_FLAGS"] = f"{flags} --tf_xla_persistent_cache_directory={folder}".strip()
         return folder
 
-    def _remove_unreadable_programs(folder):
-        """Remove the cache entries that are empty or not a whole protocol buffer (a write cut
-        short, a damaged disk)."""
-        from google.protobuf import empty_pb2, message
+    def programs_found():
+        """A count to compare before and after a program's first call (`how_built`): the
+        entries in XLA's persistent cache, None without one."""
+        named = re.search(r"--tf_xla_persistent_cache_directory=(\S+)", os.environ.get("TF_XLA_FLAGS", ""))
+        if not named:
+            return None
+        try:
+            return len(os.listdir(named.group(1)))
+        except OSError:
+            return 0
 
-        for name in sorted(os.listdir(folder)):
-            path = os.path.join(folder, name)
-            if not (name.endswith(".pb") and os.path.isfile(path)):
-                continue
-            try:
-                with open(path, "rb") as f:
-                    data = f.read()
-                empty_pb2.Empty().ParseFromString(data)  # the wire format, whatever the fields
-                readable = bool(data)
-            except (OSError, message.DecodeError):
-                readable = False
-            if not readable:
-                print(f"warning: compiled program {path} cannot be read: removed, it compiles afresh",
-                      file=sys.stderr)
-                os.remove(path)
+    def how_built(found_before, xla=True):
+        """How the programs first called since `programs_found()` gave found_before were made: a
+        TF graph without XLA is traced; an XLA program that added no cache entry was loaded."""
+        if not xla:
+            return "traced (a TF graph, rebuilt at every start)"
+        if found_before is None:
+            return "compiled"
+        return "compiled" if programs_found() > found_before else "loaded from the cache"
 
     def enable_float64():
         """Nothing to do: TensorFlow computes in float64 wherever the arrays are float64."""

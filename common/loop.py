@@ -401,6 +401,7 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
     last_round = -(-steps // per_round)
     fused = last_round >= FUSE_MIN_ROUNDS  # not rounds left: a resumed run computes as an unbroken one
     model.set_round_program(choose_round_program(round_program, recorded_round))
+    model.report_programs = bool(verbose)
     meta = {**meta, "round_program": model.round_program}
     if first_round < last_round and cpu_compile.applies(model):
         print(cpu_compile.choose(model, state, model.place_batches(sampler.round(first_round)), fused,
@@ -436,7 +437,7 @@ def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint
                 results = [engine.to_numpy((losses, finite))]
             if step == start_step and verbose:  # where a slow start spends its time
                 print(f"first {'call' if spans else 'round'} done in {time.perf_counter() - started:.1f} s "
-                      "(tracing and compiling it included)", flush=True)
+                      "(its programs' tracing and compiling or loading included)", flush=True)
             first_step = step + 1
             for i, (losses, finite) in enumerate(results):
                 row = {"step": (r0 + i + 1) * per_round, **_summarise(model, losses), "seconds": time.time() - t0}

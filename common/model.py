@@ -10,6 +10,7 @@ The networks an update does not train are frozen by taking no gradient for them,
 import contextlib
 import inspect
 import threading
+import time
 
 import keras
 import numpy as np
@@ -44,6 +45,7 @@ class PureModel:
     # far off its fast path) or "looped" (one body looped over the repeats: a program a
     # fraction of the size). Set with set_round_program; the loop's `round_program` chooses.
     round_program = "unrolled"
+    report_programs = False  # print each program's first call (common/loop.py sets it)
 
     # Weight averages, where the config asks for them (`ema_decays`): each is updated after
     # every optimizer step, saved with the state, and the first one is used for sampling.
@@ -183,8 +185,28 @@ class PureModel:
             return fn
         key = (name, computation_key(fn), self.xla_on_cpu, self.round_program)
         if key not in self._compiled:
-            self._compiled[key] = engine.compile(self._traced_as_now(fn), self.xla_on_cpu)
+            program = engine.compile(self._traced_as_now(fn), self.xla_on_cpu)
+            self._compiled[key] = self._reporting_first_call(name, program)
         return self._compiled[key]
+
+    def _reporting_first_call(self, name, program):
+        """program, whose first call prints how it was made and how long that took, where
+        `report_programs` is set (the training loop sets it)."""
+        called = []
+
+        def first_call_reported(*args):
+            if called:
+                return program(*args)
+            found, started = engine.programs_found(), time.perf_counter()
+            out = program(*args)
+            called.append(True)
+            if self.report_programs:
+                xla = engine.BACKEND == "jax" or self.xla_on_cpu or engine.on_accelerator()
+                print(f"program {name}: {engine.how_built(found, xla)}, first call in "
+                      f"{time.perf_counter() - started:.1f} s", flush=True)
+            return out
+
+        return first_call_reported
 
     def _traced_as_now(self, fn):
         """fn as a function of its own (jax.jit shares the traces of equal functions, as a bound
@@ -227,7 +249,7 @@ class PureModel:
             stacked = keras.tree.map_structure(
                 lambda *xs: ops.stack([ops.convert_to_tensor(x, x.dtype) for x in xs]), *inputs)
             return engine.scan(one, state, stacked)
-        step = self.compiled("update", one)
+        step = self.compiled(f"update {optimizer}", one)
         values = []
         for inp in inputs:
             state, v = step(state, inp)
