@@ -15,8 +15,8 @@
 # prints a line when it stops there, so a hang says where it was. MFU is against an H100 SXM's
 # dense bfloat16 peak. Every figure names the device it ran on. Prints figures; asserts nothing.
 #
-# Without Keras installed (the lent GPU machines have JAX alone), wheels in .whl/ are installed
-# to /tmp/site first: keras, namex and optree (pip download, see docs/performance.md).
+# On a machine with JAX but without Keras, the wheels in .whl/ (keras, namex and optree: pip
+# download, see docs/performance.md) are installed to /tmp/site first.
 set -u
 cd "$(dirname "$0")/.."
 percent=${1:-100}
