@@ -75,8 +75,8 @@ if BACKEND == "jax":
         cache): a second start of the same run, or of one with the same programs, loads them
         instead of compiling them again. JAX keys every program by its computation, the compile
         options and flags, the JAX version and the device. An entry that cannot be read is
-        removed first, with a warning, and compiled afresh. Returns where programs are kept: a cache already named by
-        JAX_COMPILATION_CACHE_DIR is kept instead of `folder`."""
+        removed first, with a warning, and compiled afresh. Returns where programs are kept: a
+        cache already named by JAX_COMPILATION_CACHE_DIR is kept instead of `folder`."""
         if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
             return os.environ["JAX_COMPILATION_CACHE_DIR"]
         os.makedirs(folder, exist_ok=True)
@@ -273,25 +273,30 @@ elif BACKEND == "tensorflow":
         entry by the program's fingerprint and the device, and stops a run at an entry it cannot
         parse: such an entry is removed first, with a warning, and compiled afresh. Returns where
         programs are kept: a cache TF_XLA_FLAGS already names is kept instead of `folder`."""
-        flags = os.environ.get("TF_XLA_FLAGS", "")
-        named = re.search(r"--tf_xla_persistent_cache_directory=(\S+)", flags)
+        named = _tf_cache_folder()
         if named:
-            return named.group(1)
+            return named
         os.makedirs(folder, exist_ok=True)
         from google.protobuf import empty_pb2
 
         _remove_unreadable_programs(folder, ".pb", empty_pb2.Empty().ParseFromString)  # the wire format
+        flags = os.environ.get("TF_XLA_FLAGS", "")
         os.environ["TF_XLA_FLAGS"] = f"{flags} --tf_xla_persistent_cache_directory={folder}".strip()
         return folder
+
+    def _tf_cache_folder():
+        """The XLA persistent cache TF_XLA_FLAGS names, or None."""
+        named = re.search(r"--tf_xla_persistent_cache_directory=(\S+)", os.environ.get("TF_XLA_FLAGS", ""))
+        return named.group(1) if named else None
 
     def programs_found():
         """A count to compare before and after a program's first call (`how_built`): the
         entries in XLA's persistent cache, None without one."""
-        named = re.search(r"--tf_xla_persistent_cache_directory=(\S+)", os.environ.get("TF_XLA_FLAGS", ""))
-        if not named:
+        folder = _tf_cache_folder()
+        if not folder:
             return None
         try:
-            return len(os.listdir(named.group(1)))
+            return len(os.listdir(folder))
         except OSError:
             return 0
 
