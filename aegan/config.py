@@ -18,7 +18,7 @@ class AEGANConfig:
     width: float = 1.0  # multiplies every convolution's channel count (1.0 = paper)
     mirror: bool = True  # horizontal-flip doubling: 21,552 -> 43,104 images
     # "conv": the paper's networks on images; "mlp": small dense networks on 2-D points, for
-    # the mode-collapse benchmark (common/mixtures.py), with the same losses and updates;
+    # the mode-collapse benchmark (collapse/mixtures.py), with the same losses and updates;
     # "pacgan": PacGAN's 2-D networks (common/mlp.py), the "pacgan" preset's.
     architecture: str = "conv"
     hidden_units: int = 128  # mlp: 3 hidden layers of this width in G, E and Dx

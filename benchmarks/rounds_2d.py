@@ -22,15 +22,15 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 
-from common import data, engine, mixtures
+from collapse import mixtures
+from collapse.protocols import build
+from common import data, engine
 from common.batched_runs import BatchedSampler, stack_runs
 from common.cpu_compile import cpu_name
-from mode_collapse import build
 from runs import registry
 
 

@@ -27,7 +27,8 @@ class Classifier:
     def __init__(self, resolution, cache_dir=None):
         import sklearn
 
-        path = cache_dir and os.path.join(cache_dir, f"{stacked_digits.NAME}-classifier-{resolution}px-sklearn{sklearn.__version__}.pkl")
+        name = f"{stacked_digits.NAME}-classifier-{resolution}px-sklearn{sklearn.__version__}.pkl"
+        path = cache_dir and os.path.join(cache_dir, name)
         if path and os.path.exists(path):
             with open(path, "rb") as f:
                 self.model, self.accuracy = pickle.load(f)
@@ -35,7 +36,7 @@ class Classifier:
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.svm import SVC
 
-        (train, train_labels), (test, test_labels) = stacked_digits.digits(resolution)
+        (train, train_labels), (test, test_labels) = stacked_digits.split_digits(resolution)
         self.model = CalibratedClassifierCV(SVC(C=10.0), ensemble=False)
         self.model.fit(_read_back(train), train_labels)
         self.accuracy = float(np.mean(self.model.predict(_read_back(test)) == test_labels))
@@ -62,3 +63,18 @@ def mode_figures(digits, confidence):
     p = counts[counts > 0] / len(triples)
     return {"modes": int(np.count_nonzero(counts)), "kl": float(np.sum(p * np.log(p * stacked_digits.MODES))),
             "confident": float(np.mean(np.all(confidence > CONFIDENT, axis=1)))}
+
+
+class Reference:
+    """What stacked-digit samples are read with: the digit classifier, and real stacked digits'
+    own figures through it."""
+
+    def __init__(self, resolution, cache_dir):
+        self.classifier = Classifier(resolution, cache_dir)
+        images, _ = stacked_digits.real_samples(resolution)
+        self.real = self.sample_metrics(images)[0]
+
+    def sample_metrics(self, samples):
+        """(figures, the digits read in each sample's channels)."""
+        digits, confidence = self.classifier.read(samples)
+        return mode_figures(digits, confidence), digits

@@ -2,9 +2,11 @@
 
 The backend seam (`engine`), the pure model base (`model`), optimizers, configs, the training
 loop (`loop`, and `batched_runs` for several seeds in one program), the CPU compile choice
-(`cpu_compile`), checkpoints, data (`data`; `mixtures`, `stacked_digits` and `mlp` for the
-mode-collapse benchmarks), images, inference, metrics and evaluation, and Keras 2 layers and
-weights for reading the authors' checkpoints (`keras2_layers`, `keras2_weights`).
+(`cpu_compile`), checkpoints and the files they are written with (`files`), data (`data` for
+image folders, `stacked_digits` for the stacked embedded digits), dense networks for 2-D points
+(`mlp`), images, inference, metrics and evaluation, and Keras 2 layers and weights for reading
+the authors' checkpoints (`keras2_layers`, `keras2_weights`). The mode-collapse benchmarks
+built on these are the `collapse` package.
 """
 
 

@@ -1,5 +1,5 @@
 """The dense networks that stand in for the convolutional ones on 2-D points (the
-mode-collapse benchmark, common/mixtures.py): same losses and updates, other networks.
+mode-collapse benchmark, collapse/mixtures.py): same losses and updates, other networks.
 
 Two settings: "mlp", this project's own small networks (3 hidden layers), and "pacgan", the
 networks of PacGAN's 2-D experiments (Lin et al. 2018, its public code), under which its

@@ -21,31 +21,7 @@ import runs
 import numpy as np
 
 from common import UserError
-
-
-def caption(image, text):
-    """The image with a white strip of text under it."""
-    from PIL import Image, ImageDraw
-
-    strip = 14 * (1 + len(text) * 6 // max(image.shape[1], 1))
-    out = Image.new("RGB", (image.shape[1], image.shape[0] + strip), "white")
-    out.paste(Image.fromarray(image), (0, 0))
-    draw, line, y = ImageDraw.Draw(out), "", image.shape[0] + 1
-    for word in text.split():  # wrap to the image's width (the default font is ~6 px a letter)
-        if len(line) + len(word) + 1 > image.shape[1] // 6 and line:
-            draw.text((2, y), line, fill="black")
-            line, y = "", y + 13
-        line = f"{line} {word}".strip()
-    draw.text((2, y), line, fill="black")
-    return np.asarray(out)
-
-
-def beside(left, right):
-    """Two sets of 100 samples as 10x10 grids side by side, a white gap between (AEGAN Fig. 3)."""
-    from common.images import grid
-
-    a, b = grid(left, 10), grid(right, 10)
-    return np.concatenate([a, np.full((a.shape[0], 8, 3), 255, np.uint8), b], axis=1)
+from common.images import beside, caption
 
 
 class Figures:

@@ -32,7 +32,7 @@ def main(argv=None):
 
     from common import UserError, engine, evaluation, loop, stacked_digits
     from common.data import to_uint8
-    from mode_collapse import StackedReference
+    from collapse.digit_reader import Reference
 
     model, state, meta = runs.load_run(args.run)
     if meta.get("data") != stacked_digits.NAME:
@@ -52,7 +52,7 @@ def main(argv=None):
         codes, _ = model.call(state, "encoder", x, training=training)
         return x, pearson_correlation(z, codes)
 
-    reference = StackedReference(model.cfg.resolution, args.cache_dir)
+    reference = Reference(model.cfg.resolution, args.cache_dir)
     found = {"run": args.run, "step": meta["step"], "logged_rho_last_500_steps": loop.logged_mean(args.run, "rho")}
     for mode, training, batch in (("inference", False, 1000), ("training", True, training_batch)):
         step = model.compiled(f"generator_modes_{mode}", lambda s, z, t=training: sample_and_read_back(s, z, t))

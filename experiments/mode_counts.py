@@ -9,7 +9,7 @@ does; a mode with 1 sample and a mode with 300 count the same. This reads the sa
 folder) and prints, per checkpoint: modes covered, modes with no sample, modes holding under
 a tenth of an even share of the samples ("thin"), the fewest samples on a mode, and the
 high-quality share. Samples on a mode are high-quality samples nearest to it, as in
-`common.mixtures.coverage`.
+`collapse.mixtures.coverage`.
 """
 
 import argparse
@@ -23,7 +23,7 @@ import _setup
 def mode_summary(counts, samples):
     """`coverage` with the empty and thin modes (under a tenth of an even share of `samples`) and
     the fewest samples on a mode, from per-mode counts."""
-    from common import mixtures
+    from collapse import mixtures
 
     even = samples / len(counts)
     return {**mixtures.coverage_of_counts(counts, samples), "empty": int((counts == 0).sum()),
@@ -49,7 +49,8 @@ def main(argv=None):
 
     import numpy as np
 
-    from common import UserError, mixtures
+    from collapse import mixtures
+    from common import UserError
 
     mixtures.mixture(args.data)  # an unknown name is one clear line
     found = {run_dir: checkpoint_samples(run_dir, args.from_step) for run_dir in args.runs}

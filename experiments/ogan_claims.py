@@ -15,7 +15,7 @@ import json
 import os
 
 import _setup
-from mode_collapse import spread
+from collapse.reports import spread
 
 SEEDS = 5
 # Sample figures of claim 1, and which way each is better.

@@ -12,7 +12,8 @@ import pytest
 
 from aegan.config import make_config
 from runs import registry
-from common import UserError, batched_runs, checkpoint, data, engine, loop, mixtures
+from collapse import mixtures
+from common import UserError, batched_runs, checkpoint, data, engine, loop
 from conftest import ROOT
 
 jax_only = pytest.mark.skipif(engine.BACKEND != "jax", reason="runs are batched with jax.vmap: KERAS_BACKEND=jax only")

@@ -26,7 +26,7 @@ def _gan():
 
 
 def _train(tmp_path, name, model=None, **kw):
-    from common import mixtures
+    from collapse import mixtures
 
     model = model or _gan()
     sampler = data.RoundSampler(mixtures.sample("ring8", 40, 0), 4, model.images_per_round,

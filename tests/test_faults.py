@@ -29,7 +29,7 @@ def _gan(tmp_path, steps=8, **kw):
 
     from aegan.config import make_config
     from runs import registry
-    from common import mixtures
+    from collapse import mixtures
 
     # Dense networks on 2-D points: the same loop, compiled in seconds.
     keras.utils.set_random_seed(0)

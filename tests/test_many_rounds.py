@@ -9,7 +9,8 @@ import pytest
 
 from aegan.config import make_config
 from runs import registry
-from common import checkpoint, data, engine, loop, mixtures
+from collapse import mixtures
+from common import checkpoint, data, engine, loop
 
 
 def _model(name="aegan", **overrides):

@@ -91,7 +91,7 @@ def test_missing_inception_weights_is_one_clear_error(tmp_path):
 
 @pytest.mark.parametrize("name, modes", [("ring8", 8), ("grid25", 25)])
 def test_mixture_coverage(name, modes):
-    from common import mixtures
+    from collapse import mixtures
 
     points = mixtures.sample(name, 2500, seed=0)
     full = mixtures.coverage(name, points)
@@ -103,7 +103,7 @@ def test_mixture_coverage(name, modes):
 
 
 def test_mode_counts_counts_each_modes_high_quality_points():
-    from common import mixtures
+    from collapse import mixtures
 
     means, std = mixtures.mixture("ring8")
     # 5 points on mode 0, 2 on mode 3 (one 2.9 sd off), 1 at 3.1 sd off mode 3 and 1 far away: not counted.

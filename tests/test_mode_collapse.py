@@ -65,7 +65,7 @@ def _rows(model, modes, high_quality, of, seed=0):
 
 def test_the_paper_claim_by_the_readme_rule():
     sys.path.insert(0, os.path.join(ROOT, "experiments"))
-    from mode_collapse import late_checkpoints, paper_claim
+    from collapse.rules import late_checkpoints, paper_claim
 
     # Only each run's last five checkpoints count: the first two here are left out.
     late = late_checkpoints(_rows("gan", [1, 1, 7, 7, 8, 7, 7], [0.1] * 7, 8) + _rows("aegan", [8] * 7, [0.9] * 7, 8))
@@ -93,7 +93,8 @@ def test_mode_counts_reads_a_runs_samples_checkpoint_by_checkpoint(tmp_path, cap
     sys.path.insert(0, os.path.join(ROOT, "experiments"))
     import mode_counts
 
-    from common import UserError, mixtures
+    from collapse import mixtures
+    from common import UserError
 
     means, _ = mixtures.mixture("ring8")
     # 100 samples: 60 on mode 0, 35 on mode 1, 5 on mode 2; an even share is 12.5, a tenth of it 1.25.
@@ -115,7 +116,7 @@ def test_mode_counts_reads_a_runs_samples_checkpoint_by_checkpoint(tmp_path, cap
 
 def test_table_numbers_print_counts_as_counts():
     sys.path.insert(0, os.path.join(ROOT, "experiments"))
-    from mode_collapse import cells, number
+    from collapse.reports import cells, number
 
     assert [number(v) for v in (1000, 999.6, 26000.0, 999.4, 6.0, 0.019702)] == \
         ["1,000", "1,000", "26,000", "999", "6", "0.0197"]
@@ -137,7 +138,7 @@ def test_logged_mean_reads_the_steps_before_a_checkpoint(tmp_path):
 
 def test_a_figure_some_seeds_lack_has_no_mean_over_the_seeds():
     sys.path.insert(0, os.path.join(ROOT, "experiments"))
-    from mode_collapse import spread
+    from collapse.reports import spread
 
     rows = [{"model": "ogan", "seed": 0, "modes": 1, "kl": 6.0},
             {"model": "ogan", "seed": 1, "modes": 3, "kl": 5.0, "logged_rho": 0.7}]

@@ -55,7 +55,8 @@ def test_auto_loops_on_an_accelerator_unrolls_on_a_cpu_and_keeps_what_a_resumed_
 
 def test_a_run_records_its_round_program_and_a_resume_keeps_it(tmp_path):
     from aegan.config import make_config
-    from common import checkpoint, data, loop, mixtures
+    from collapse import mixtures
+    from common import checkpoint, data, loop
     from runs import registry
 
     keras.utils.set_random_seed(0)

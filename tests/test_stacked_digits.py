@@ -1,5 +1,5 @@
 """Stacked digits (the Stacked-MNIST protocol on the embedded digits): the stream, the digit
-classifier the README quotes, the mode figures, and mode_collapse.py on it."""
+classifier the report quotes (collapse/digit_reader.py), the mode figures, and mode_collapse.py on it."""
 
 import json
 import math
@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
+from collapse import digit_reader
 from common import data, stacked_digits
 
 
@@ -21,7 +22,7 @@ def cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def classifier(cache):
-    return stacked_digits.Classifier(32, cache)
+    return digit_reader.Classifier(32, cache)
 
 
 def test_batches_are_three_training_digits_and_a_pure_function_of_seed_and_round():
@@ -46,7 +47,7 @@ def test_the_classifier_reads_held_out_digits_after_the_round_trip_and_is_cached
     assert classifier.accuracy >= 0.97  # the README's figure
     (cached,) = os.listdir(cache)
     assert cached.startswith("stacked-digits-classifier-32px")
-    again = stacked_digits.Classifier(32, cache)
+    again = digit_reader.Classifier(32, cache)
     images = stacked_digits.test_images(32, n=50)
     assert again.accuracy == classifier.accuracy
     np.testing.assert_array_equal(again.read(images)[0], classifier.read(images)[0])
@@ -55,7 +56,7 @@ def test_the_classifier_reads_held_out_digits_after_the_round_trip_and_is_cached
 def test_mode_figures_by_hand():
     digits = np.array([[1, 2, 3], [1, 2, 3], [4, 5, 6], [4, 5, 6]])
     confidence = np.array([[0.9, 0.9, 0.9], [0.9, 0.4, 0.9], [0.6, 0.6, 0.6], [1.0, 1.0, 1.0]])
-    figures = stacked_digits.mode_figures(digits, confidence)
+    figures = digit_reader.mode_figures(digits, confidence)
     assert figures["modes"] == 2
     assert figures["kl"] == pytest.approx(math.log(500))  # two modes of 1,000, half each
     assert figures["confident"] == 0.75
@@ -66,7 +67,7 @@ def test_real_stacked_digits_cover_every_mode(classifier):
     assert images.shape == (stacked_digits.SAMPLES, 32, 32, 3)
     digits, confidence = classifier.read(images[:3000])
     assert np.mean(digits == labels[:3000]) > 0.97
-    figures = stacked_digits.mode_figures(*classifier.read(images))
+    figures = digit_reader.mode_figures(*classifier.read(images))
     assert figures["modes"] >= 990 and figures["kl"] < 0.05
 
 

@@ -27,7 +27,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs")
-sys.path.insert(0, os.path.join(ROOT, "experiments"))
+sys.path[:0] = [ROOT, os.path.join(ROOT, "experiments")]
 
 BLOCK = re.compile(r"(<!-- rendered: (?P<spec>[^>]*?) -->\n)(?P<body>.*?)(<!-- end rendered -->)", re.S)
 
@@ -38,7 +38,7 @@ def _load(folder, name):
 
 
 def _cell(row, key, digits=3):
-    from mode_collapse import number
+    from collapse.reports import number
 
     return "-" if row.get(key) is None else number(row[key], digits)
 
@@ -61,7 +61,7 @@ def curve(folder):
 def seeds(folders):
     """Each seed's figures at its last step, and the mean ± population sd over the seeds (folders
     joined by `+`: the seeds of one setting run into several --out folders)."""
-    from mode_collapse import cells, spread
+    from collapse.reports import cells, spread
     from ogan_claims import read_runs
 
     report, runs = _load(folders.split("+")[0], "mode_collapse.json"), read_runs(_in_docs(folders))
