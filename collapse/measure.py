@@ -39,11 +39,11 @@ def evaluate_run(model, state, run_dir, points, test, reference, seed, name="sam
 def run_row(name, seed, step, model, state, run_dir, points, test, reference, ref_figures, samples="samples.npy"):
     """A run's figures at one step, with where it logs rho (O-GAN) the logged rho of the 500 steps
     before, and whether it collapsed."""
-    from common import loop
+    from common import run_folder
 
     row = {"model": name, "seed": seed, "step": step,
            **evaluate_run(model, state, run_dir, points, test, reference, seed, name=samples)}
-    rho = loop.logged_mean(run_dir, "rho", end_step=step)
+    rho = run_folder.logged_mean(run_dir, "rho", end_step=step)
     if rho is not None:  # rho(z, E(G(z))) of O-GAN's eq. 7, as training logged it
         row["logged_rho"] = rho
     row["collapsed"] = bool(rules.verdict(row, ref_figures))

@@ -30,7 +30,7 @@ def checkpoint_schedule(cfg, curve_every):
     return every, cfg.steps // every + 2 if curve_every else 3
 
 
-def run_folder(out, name, seed):
+def run_path(out, name, seed):
     return os.path.join(out, f"{name}-seed{seed}")
 
 
@@ -51,7 +51,7 @@ def train_run(name, seed, cfg, out, benchmark, preset, curve_every=None, rounds_
     import runs
     from common import checkpoint
 
-    run_dir = run_folder(out, name, seed)
+    run_dir = run_path(out, name, seed)
     keras.utils.set_random_seed(seed)
     model = registry.build(cfg)
     latest, done = finished(run_dir, cfg.steps)
@@ -76,7 +76,7 @@ def train_batched(names, seeds, configs, out, benchmark, seeds_per_program, curv
 
     for name in names:
         cfg = configs[name]
-        todo = [seed for seed in seeds if not finished(run_folder(out, name, seed), cfg.steps)[1]]
+        todo = [seed for seed in seeds if not finished(run_path(out, name, seed), cfg.steps)[1]]
         for i in range(0, len(todo), seeds_per_program):
             group = todo[i:i + seeds_per_program]
             print(f"training {name}, seeds {', '.join(map(str, group))} as one program, {cfg.steps} steps")
@@ -85,6 +85,6 @@ def train_batched(names, seeds, configs, out, benchmark, seeds_per_program, curv
                 keras.utils.set_random_seed(seed)
                 models.append(registry.build(cfg))
             every, keep = checkpoint_schedule(cfg, curve_every)
-            runs.fit_batched(models, group, benchmark.train, benchmark.test, [run_folder(out, name, s) for s in group],
+            runs.fit_batched(models, group, benchmark.train, benchmark.test, [run_path(out, name, s) for s in group],
                              benchmark.source, "2d", checkpoint_every=every, sample_every=cfg.steps, keep=keep,
                              rounds_per_call=rounds_per_call)

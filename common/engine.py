@@ -6,7 +6,7 @@ network is called with `stateless_call` and every optimizer is a pure function
 the gradient of such a function, compiling it into one XLA program, running a round on
 several devices with the engine's own data parallelism (`DataParallel`), and, under JAX,
 joining the processes of a run over several machines. Outside it, only TensorBoard logging
-(`loop.py`) and the CPU compile trial's cache key (`cpu_compile.py`) name TensorFlow.
+(`run_folder.py`) and the CPU compile trial's cache key (`cpu_compile.py`) name TensorFlow.
 """
 
 import functools

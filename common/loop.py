@@ -1,12 +1,12 @@
-"""One training loop for every model: progress, logs, grids, checkpoints and resume.
+"""One training loop for every model and for several runs batched into one program: rounds,
+progress, logs, grids, checkpoints, resume, and what a fault or an interrupt keeps.
 
-It knows a model only through its round function (compiled by `model.compiled`),
-`generate`, optional `encode`, and how many image and z batches a round draws.
+It knows a model only through its round programs (`train_round`, `train_rounds`,
+`train_rounds_batched`, compiled by the model), `generate`, optional `encode`, and how many image
+and z batches a round draws. What it writes in a run folder is common/run_folder.py's.
 """
 
 import contextlib
-import dataclasses
-import json
 import os
 import sys
 import time
@@ -14,37 +14,19 @@ import time
 import numpy as np
 from keras.utils import Progbar
 
-from common import UserError, checkpoint, cpu_compile, engine, files, images
-from common.data import to_uint8
+from common import UserError, checkpoint, cpu_compile, engine
+from common.batched_runs import BatchedSampler, Run, stack_runs, unstack_runs
 from common.inference import Inference
 from common.model import ROUND_PROGRAMS
+from common.run_folder import (Logs, NoLogs, RunError, disk_error, fixed_inputs, prepared, resume_point,
+                               save_grids)
 
-FIXED_COUNT = 400  # fixed test images and fixed z, saved once per run
 # Rounds a run must have in all (not left: a resumed run computes as an unbroken one) for its
 # round to be compiled as one program. Measured on the
 # 2-core CPU (benchmarks/train_step.py --round unrolled,per-update): the fused AEGAN round at the small
 # preset runs 472 against 1047 ms but compiles in 100 against 29 s, so it pays back after
 # about 120 rounds (tiny: about 250).
 FUSE_MIN_ROUNDS = 200
-
-
-def logged_mean(run_dir, column, end_step=None, last=500):
-    """The mean of a run's logged `column` (losses.csv) over the `last` steps up to `end_step`
-    (default: its last logged step), or None where the run has no such log or column."""
-    import csv
-
-    path = os.path.join(run_dir, "losses.csv")
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        rows = [r for r in csv.DictReader(f) if r.get(column) not in (None, "")]
-    end = float(rows[-1]["step"]) if rows and end_step is None else end_step
-    tail = [float(r[column]) for r in rows if end - last < float(r["step"]) <= end]
-    return sum(tail) / len(tail) if tail else None
-
-
-class RunError(UserError, RuntimeError):
-    """A run that cannot start or continue as asked; the message says why."""
 
 
 def _loss_columns(model):
@@ -64,227 +46,8 @@ def _summarise(model, losses):
     return row
 
 
-class Logs:
-    """losses.csv, losses.jsonl and (where TensorFlow and TensorBoard are installed) TensorBoard events.
-
-    Rows are buffered and appended every few seconds, each file's new lines in one write, so
-    a killed process leaves whole lines only; `flush(sync=True)` runs before every checkpoint,
-    so the log always reaches the newest checkpoint's step.
-    """
-
-    FLUSH_SECONDS = 2.0
-
-    def __init__(self, out_dir, columns, resume_step):
-        self.csv_path = os.path.join(out_dir, "losses.csv")
-        self.json_path = os.path.join(out_dir, "losses.jsonl")
-        self.columns = ["step", *columns, "seconds"]
-        self.pending, self.flushed_at = [], time.time()
-        # After a resume, rows past the checkpoint are dropped: they are trained again.
-        for path, parse in ((self.csv_path, self._csv_step), (self.json_path, self._json_step)):
-            if os.path.exists(path):
-                with open(path) as f:
-                    lines = f.readlines()
-                steps = [parse(i, line) for i, line in enumerate(lines)]
-                kept = [line for line, step in zip(lines, steps) if step is not None and step <= resume_step]
-                if kept != lines:
-                    files.write_atomic(path, lambda f, kept=kept: f.write("".join(kept).encode()))
-        if not os.path.exists(self.csv_path) or os.path.getsize(self.csv_path) == 0:
-            files.write_atomic(self.csv_path, lambda f: f.write((",".join(self.columns) + "\n").encode()))
-        self.tensorboard = None
-        try:
-            import tensorflow as tf
-
-            with tf.device("/cpu:0"):
-                self.tensorboard = tf.summary.create_file_writer(os.path.join(out_dir, "tensorboard"))
-            self._tf = tf
-        except ImportError:
-            pass
-        except Exception as error:
-            self._tensorboard_failed(error)
-
-    def _csv_step(self, i, line):
-        """A data row's step; -1 for the header; None for a line that is not a whole row."""
-        if i == 0:
-            return -1
-        fields = line.rstrip("\n").split(",")
-        if not line.endswith("\n") or len(fields) != len(self.columns):
-            return None
-        try:
-            return int(fields[0])
-        except ValueError:
-            return None
-
-    @staticmethod
-    def _json_step(i, line):
-        try:
-            return json.loads(line)["step"] if line.endswith("\n") else None
-        except (ValueError, KeyError, TypeError):
-            return None
-
-    def write(self, row):
-        self.pending.append(row)
-        if time.time() - self.flushed_at >= self.FLUSH_SECONDS:
-            self.flush()
-
-    def flush(self, sync=False):
-        rows, self.pending, self.flushed_at = self.pending, [], time.time()
-        csv = "".join(",".join(f"{row[c]:.6g}" if c != "step" else str(row[c]) for c in self.columns) + "\n"
-                      for row in rows)
-        jsonl = "".join(json.dumps(row) + "\n" for row in rows)
-        for path, text in ((self.csv_path, csv), (self.json_path, jsonl)):
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                if text:
-                    os.write(fd, text.encode())
-                if sync:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
-        if self.tensorboard is not None and rows:
-            try:
-                with self.tensorboard.as_default(), self._tf.device("/cpu:0"):
-                    for row in rows:
-                        for k, v in row.items():
-                            if k != "step":
-                                self._tf.summary.scalar(k, v, step=row["step"])
-            except Exception as error:
-                self._tensorboard_failed(error)
-
-    def _tensorboard_failed(self, error):
-        """TensorBoard events are a convenience: without them the CSV and JSONL logs go on."""
-        self.tensorboard = None
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        print(f"warning: TensorBoard events cannot be written ({type(error).__name__}: {first_line}); "
-              "losses.csv and losses.jsonl go on", file=sys.stderr)
-
-    def close(self):
-        self.flush(sync=True)
-        if self.tensorboard is not None:
-            try:
-                self.tensorboard.flush()
-            except Exception as error:
-                self._tensorboard_failed(error)
-
-
-class _NoLogs:
-    """In place of the logs on a process other than the first: only the first writes the run folder."""
-
-    def write(self, row):
-        pass
-
-    def flush(self, sync=False):
-        pass
-
-    def close(self):
-        pass
-
-
-def fixed_inputs(out_dir, test_images, latent_dim, seed):
-    """The run's 400 fixed test images and 400 fixed z: made once, reused for every grid."""
-    path = os.path.join(out_dir, "fixed.npz")
-    if os.path.exists(path):
-        with np.load(path) as f:
-            return f["images"], f["z"]
-    fixed_images = test_images[:FIXED_COUNT]
-    z = np.random.default_rng([seed, 3]).standard_normal((FIXED_COUNT, latent_dim), dtype=np.float32)
-    files.write_atomic(path, lambda f: np.savez(f, images=fixed_images, z=z))
-    return fixed_images, z
-
-
-def save_grids(inference, state, out_dir, step, fixed_images, fixed_z, seed, layout):
-    """Samples from fixed and random z; real/reconstruction pairs; interpolations (layout: GridLayout)."""
-    d = os.path.join(out_dir, "grids")
-    os.makedirs(d, exist_ok=True)
-    name = lambda kind: os.path.join(d, f"{kind}_{step:09d}.png")
-    if fixed_images.dtype != np.uint8:  # 2-D points: a scatter of samples over the data
-        images.save_scatter(name("samples_fixed"), fixed_images, inference.generate(state, fixed_z),
-                            f"step {step}")
-        return
-    fake = to_uint8(inference.generate(state, fixed_z[:layout.samples]))
-    images.save_png(name("samples_fixed"), images.grid(fake, layout.sample_columns))
-    z = np.random.default_rng([seed, 2, step]).standard_normal(
-        (layout.random_samples, fixed_z.shape[1]), dtype=np.float32)
-    images.save_png(name("samples_random"),
-                    images.grid(to_uint8(inference.generate(state, z)), layout.random_columns))
-    if not inference.can_encode:
-        return
-    shown = fixed_images[:layout.pairs]
-    recon, _ = inference.reconstruct(state, shown)
-    images.save_png(name("reconstructions"), images.grid(images.interleave(shown, recon), layout.pair_columns))
-    # Each row: real a, the codes from E(a) to E(b) decoded (the ends are reconstructions), real b.
-    n = min(layout.interpolation_rows, len(fixed_images) // 2)
-    if n:
-        a, b = fixed_images[0:2 * n:2], fixed_images[1:2 * n:2]
-        k = layout.interpolation_points
-        rows = np.concatenate([a[:, None], inference.interpolate(state, a, b, k), b[:, None]], axis=1)
-        images.save_png(name("interpolations"), images.grid(rows.reshape(-1, *rows.shape[2:]), k + 2))
-
-
-def check_resumable(meta, expected, defaults=None):
-    """Refuse a checkpoint made with other settings (any but the number of steps). A setting
-    the checkpoint does not name (it predates that setting) had its default."""
-    as_saved = lambda v: json.loads(json.dumps(v))  # tuples come back from JSON as lists
-    saved = {**{k: as_saved(v) for k, v in (defaults or {}).items()}, **meta["config"]}
-    bad = [f"{k}: checkpoint {saved.get(k)!r}, now {v!r}"
-           for k, v in expected.items() if saved.get(k) != as_saved(v)]
-    if bad:
-        raise RunError("cannot resume, the checkpoint was made with other settings: " + "; ".join(bad))
-
-
 class NonFiniteError(RunError):
     """A loss or weight became NaN or infinite; the message names the step and the loss."""
-
-
-class RunLock:
-    """`OUT/.lock` while a run trains there: a second run on the same folder is refused. A lock
-    left by a process that no longer exists (killed, machine restarted) is taken over."""
-
-    def __init__(self, out_dir):
-        self.path = os.path.join(out_dir, ".lock")
-        self.held = False
-
-    def _owner(self):
-        try:
-            with open(self.path) as f:
-                host, pid = f.read().split()
-            return host, int(pid)
-        except (OSError, ValueError):
-            return None
-
-    def __enter__(self):
-        import socket
-
-        me = f"{socket.gethostname()} {os.getpid()}"
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except OSError as e:
-                if not isinstance(e, FileExistsError):
-                    raise RunError(f"cannot write in the run folder {os.path.dirname(self.path)}: "
-                                   f"{e.strerror or e}") from None
-                owner = self._owner()
-                if owner and owner[0] == socket.gethostname() and files.process_alive(owner[1]):
-                    raise RunError(f"another run (process {owner[1]}) is training in {os.path.dirname(self.path)}; "
-                                   "wait for it or choose another --out") from None
-                if owner and owner[0] != socket.gethostname():
-                    raise RunError(f"{self.path} says a run on {owner[0]} (process {owner[1]}) is training here; "
-                                   "delete that file if it is not") from None
-                print(f"taking over {self.path}, left by a process that has ended", file=sys.stderr)
-                os.remove(self.path)
-                continue
-            with os.fdopen(fd, "w") as f:
-                f.write(me)
-            self.held = True
-            return self
-        raise RunError(f"cannot take the lock {self.path}")
-
-    def __exit__(self, *exc):
-        if self.held:
-            try:
-                os.remove(self.path)
-            except FileNotFoundError:
-                pass
-
 
 
 def round_spans(first_round, last_round, rounds_per_call):
@@ -321,10 +84,28 @@ def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises KeyboardInterrupt (a checkpoint is written), where this is the main thread."""
+    import signal
+
+    term = None
+    try:
+        term = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    except ValueError:  # not the main thread: SIGTERM keeps its handler
+        pass
+    try:
+        yield
+    finally:
+        if term is not None:
+            signal.signal(signal.SIGTERM, term)
+
+
 def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
           checkpoint_every=1000, sample_every=1000, keep=3, verbose=1, skip_nonfinite=False,
           cpu_compile_mode="auto", cache_dir=None, rounds_per_call=1, round_program="auto"):
     """Train `model` to `steps` steps (rounds of model.steps_per_round), writing under out_dir.
+    Returns (state, the step reached).
 
     Ctrl-C or SIGTERM writes a checkpoint and exits; any other error keeps the last finished
     step. A NaN or infinite loss or weight stops the run at the last good state (or, with
@@ -337,171 +118,229 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
     In a run over several processes (engine.join_launched_processes) every process trains, and
     only the first writes out_dir; every process reads it to resume.
     """
-    import signal
+    if rounds_per_call > 1 and skip_nonfinite:
+        raise RunError("--skip-nonfinite drops single rounds: it needs one round per call")
+    if rounds_per_call > 1 and model.data_parallel:
+        raise RunError("several rounds per call run on one device: train on several with one round per call")
+    writes = engine.process_index() == 0
+    with prepared([out_dir] if writes else []), _sigterm_as_interrupt():
+        loop = _Loop(model, [Run(sampler, test_images, out_dir, meta, model.initial_state())], steps, resume,
+                     verbose, batched=False, writes=writes, skip_nonfinite=skip_nonfinite)
+        loop.choose_programs(round_program, cpu_compile_mode, cache_dir, rounds_per_call)
+        state, step = loop.run(checkpoint_every, sample_every, keep, rounds_per_call)
+        return state[0], step
 
-    first = engine.process_index() == 0
-    if first:
+
+def train_batched(model, runs, steps, resume=False, checkpoint_every=1000, sample_every=1000, keep=3, verbose=1,
+                  rounds_per_call=100):
+    """Train the runs (a list of common.batched_runs.Run) of `model` to `steps` steps as one
+    program per span of rounds_per_call rounds (PureModel.train_rounds_batched). Returns (their
+    states, the step reached).
+
+    The runs resume together: each from its own newest checkpoint, all at the same step. Ctrl-C or
+    SIGTERM writes every run's checkpoint and exits. A round that turns a run's loss or weight
+    NaN or infinite stops the training: every run is saved at its last good state (the others at
+    the end of the span) and the error names the runs.
+    """
+    if engine.process_count() > 1 or model.data_parallel:
+        raise RunError("several runs in one program train on one device, in one process")
+    dirs = [run.out_dir for run in runs]
+    if len(set(map(os.path.abspath, dirs))) != len(dirs):
+        raise RunError(f"each run needs a folder of its own, not {', '.join(dirs)}")
+    with prepared(dirs), _sigterm_as_interrupt():
+        loop = _Loop(model, runs, steps, resume, verbose, batched=True, writes=True)
+        model.report_programs = bool(verbose)
+        return loop.run(checkpoint_every, sample_every, keep, rounds_per_call)
+
+
+class _Loop:
+    """One call of train or train_batched: its runs (one, or several batched into one program),
+    the step each has reached, its logs and what it has saved."""
+
+    def __init__(self, model, runs, steps, resume, verbose, batched, writes, skip_nonfinite=False):
+        self.model, self.runs, self.batched, self.writes = model, runs, batched, writes
+        self.verbose, self.skip_nonfinite, self.skipped = verbose if writes else 0, skip_nonfinite, 0
+        starts = [resume_point(model, run.out_dir, run.meta["config"], resume, run.initial_state) for run in runs]
+        start_step = starts[0][1]
+        if any(step != start_step for _, step, _ in starts):
+            raise RunError("runs batched into one program must start at the same step, and these are at steps "
+                           + ", ".join(f"{step} ({run.out_dir})" for run, (_, step, _) in zip(runs, starts))
+                           + ": train them one per program")
+        engine.check_same_on_every_process(
+            np.array([start_step], np.int32), "the processes would start from different steps: every process "
+            f"must read the same run folder {runs[0].out_dir} (a filesystem they share) to resume")
+        self.recorded = starts[0][2]
+        self.state = stack_runs([s for s, _, _ in starts]) if batched else starts[0][0]
+        self.metas = [{**run.meta, "runs_in_program": len(runs)} if batched else run.meta for run in runs]
+        self.steps_now, self.saved_step = [start_step] * len(runs), start_step
+        self.first_round = start_step // model.steps_per_round
+        self.last_round = -(-steps // model.steps_per_round)
+        self.fused = False
+        if writes:
+            self.fixed = [fixed_inputs(run.out_dir, run.test_images, model.latent_dim, run.meta["seed"]) for run in runs]
+            self.logs = [Logs(run.out_dir, _loss_columns(model), start_step) for run in runs]
+            self.inference = Inference(model)
+        else:
+            self.logs = [NoLogs()]
+
+    def choose_programs(self, round_program, cpu_compile_mode, cache_dir, rounds_per_call):
+        """A single run's round: fused or one program per update, its round program, and on a CPU
+        under TensorFlow XLA or a graph; each recorded in its checkpoints."""
+        model = self.model
+        self.fused = self.last_round >= FUSE_MIN_ROUNDS  # not rounds left: a resumed run computes as an unbroken one
+        model.set_round_program(choose_round_program(round_program, self.recorded.get("round_program")))
+        model.report_programs = bool(self.verbose)
+        self.metas = [{**meta, "round_program": model.round_program} for meta in self.metas]
+        if self.first_round < self.last_round and cpu_compile.applies(model):
+            batches = model.place_batches(self.runs[0].sampler.round(self.first_round))
+            print(cpu_compile.choose(model, self.state, batches, self.fused, cpu_compile_mode, cache_dir,
+                                     self.recorded.get("cpu_compile"), rounds_per_call), flush=True)
+            self.metas = [{**meta, "cpu_compile": "xla" if model.xla_on_cpu else "graph"} for meta in self.metas]
+
+    def run(self, checkpoint_every, sample_every, keep, rounds_per_call):
+        """Train to the last round; returns (every run's state, the step reached)."""
+        spans = round_spans(self.first_round, self.last_round, rounds_per_call) if self.batched or rounds_per_call > 1 else None
+        sampler = BatchedSampler([run.sampler for run in self.runs]) if self.batched else self.runs[0].sampler
+        bar = Progbar(self.last_round * self.model.steps_per_round, verbose=self.verbose, unit_name="step")
+        self.t0, started, self.keep = time.time(), time.perf_counter(), keep
         try:
-            os.makedirs(out_dir, exist_ok=True)
-        except OSError as e:
-            raise RunError(f"cannot use {out_dir} as the run folder: {e.strerror or e}") from None
-    with RunLock(out_dir) if first else contextlib.nullcontext():
-        if first:
-            for root, _, _ in os.walk(out_dir):
-                files.remove_stale_temporaries(root)
-        term = None
+            calls = sampler.prefetch(self.first_round, self.last_round, place=self.model.place_batches, spans=spans)
+            starts = (a for a, _ in spans) if spans else range(self.first_round, self.last_round)
+            for i, (r0, (imgs, zs)) in enumerate(zip(starts, calls)):
+                first_step = self.steps_now[0] + 1
+                shown = self._log(r0, *self._call(imgs, zs, spans is not None), kept_by_program=spans is not None)
+                if i == 0 and self.verbose:  # where a slow start spends its time
+                    print(f"first {'call' if spans else 'round'} done in {time.perf_counter() - started:.1f} s "
+                          "(its programs' tracing and compiling or loading included)", flush=True)
+                bar.update(self.steps_now[0], values=shown)
+                self._write(first_step, checkpoint_every, sample_every)
+        except KeyboardInterrupt:
+            self._interrupted()
+        except Exception as error:
+            self._failed(error)
         try:
-            term = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-        except ValueError:  # not the main thread: SIGTERM keeps its handler
-            pass
-        try:
-            return _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint_every,
-                          sample_every, keep, verbose, skip_nonfinite, cpu_compile_mode, cache_dir,
-                          rounds_per_call, round_program)
-        finally:
-            if term is not None:
-                signal.signal(signal.SIGTERM, term)
-
-
-def _train(model, sampler, test_images, out_dir, meta, steps, resume, checkpoint_every, sample_every,
-           keep, verbose, skip_nonfinite, cpu_compile_mode, cache_dir, rounds_per_call, round_program):
-    ckpt_dir = os.path.join(out_dir, "checkpoints")
-    state, start_step, recorded_compile, recorded_round = model.initial_state(), 0, None, None
-    latest = checkpoint.load_latest(ckpt_dir)
-    if latest and not resume:
-        raise RunError(f"{out_dir} already holds a run (step {latest[1]['step']}): "
-                       f"add --resume to continue it, or choose another --out")
-    if resume and latest:
-        path, ckpt_meta, flat = latest
-        if ckpt_meta.get("weights_only"):
-            raise RunError(f"{path} holds weights only ({' and '.join(ckpt_meta['weights_only'])}; no "
-                           "discriminator or optimizer state): it samples and encodes, but cannot be resumed. "
-                           "Train a new run with another --out")
-        defaults = ({f.name: f.default for f in dataclasses.fields(model.cfg)}
-                    if dataclasses.is_dataclass(model.cfg) else {})
-        check_resumable(ckpt_meta, {k: v for k, v in meta["config"].items() if k != "steps"}, defaults)
-        state = checkpoint.unflatten(flat, state)
-        start_step = ckpt_meta["step"]
-        recorded_compile, recorded_round = ckpt_meta.get("cpu_compile"), ckpt_meta.get("round_program")
-        print(f"resuming from {path} at step {start_step}")
-    elif resume:
-        print(f"--resume: no checkpoint in {ckpt_dir}, starting from step 0")
-    engine.check_same_on_every_process(
-        np.array([start_step], np.int32), "the processes would start from different steps: every process "
-        f"must read the same run folder {out_dir} (a filesystem they share) to resume")
-
-    first = engine.process_index() == 0
-    if first:
-        fixed_images, fixed_z = fixed_inputs(out_dir, test_images, model.latent_dim, meta["seed"])
-        logs, inference = Logs(out_dir, _loss_columns(model), start_step), Inference(model)
-    else:
-        logs, verbose = _NoLogs(), 0
-    per_round = model.steps_per_round
-    first_round = start_step // per_round
-    last_round = -(-steps // per_round)
-    fused = last_round >= FUSE_MIN_ROUNDS  # not rounds left: a resumed run computes as an unbroken one
-    model.set_round_program(choose_round_program(round_program, recorded_round))
-    model.report_programs = bool(verbose)
-    meta = {**meta, "round_program": model.round_program}
-    if first_round < last_round and cpu_compile.applies(model):
-        print(cpu_compile.choose(model, state, model.place_batches(sampler.round(first_round)), fused,
-                                 cpu_compile_mode, cache_dir, recorded_compile, rounds_per_call), flush=True)
-        meta = {**meta, "cpu_compile": "xla" if model.xla_on_cpu else "graph"}
-    bar = Progbar(last_round * per_round, verbose=verbose, unit_name="step")
-    step, saved_step, skipped = start_step, start_step, 0
-    t0, started = time.time(), time.perf_counter()
-
-    def save_checkpoint():
-        if not first:
-            return None
-        logs.flush(sync=True)  # the log reaches every checkpoint's step
-        return checkpoint.save(ckpt_dir, step, state, meta, keep=keep)
-
-    spans = None
-    if rounds_per_call > 1:
-        if skip_nonfinite:
-            raise RunError("--skip-nonfinite drops single rounds: it needs one round per call")
-        if model.data_parallel:
-            raise RunError("several rounds per call run on one device: train on several with one round per call")
-        spans = round_spans(first_round, last_round, rounds_per_call)
-
-    try:
-        calls = sampler.prefetch(first_round, last_round, place=model.place_batches, spans=spans)
-        for r0, (imgs, zs) in zip((a for a, _ in spans) if spans else range(first_round, last_round), calls):
-            if spans:
-                new_state, losses, good = model.train_rounds(state, imgs, zs)
-                losses, good = engine.to_numpy((losses, good))
-                results = [({k: v[i] for k, v in losses.items()}, g) for i, g in enumerate(good)]
-            else:
-                new_state, losses, finite = model.train_round(state, imgs, zs, fused)
-                results = [engine.to_numpy((losses, finite))]
-            if step == start_step and verbose:  # where a slow start spends its time
-                print(f"first {'call' if spans else 'round'} done in {time.perf_counter() - started:.1f} s "
-                      "(its programs' tracing and compiling or loading included)", flush=True)
-            first_step = step + 1
-            for i, (losses, finite) in enumerate(results):
-                row = {"step": (r0 + i + 1) * per_round, **_summarise(model, losses), "seconds": time.time() - t0}
-                bad = [k for k, v in row.items() if not np.isfinite(v)]
-                if not bad and not bool(finite):
-                    bad = ["a weight"]
-                if bad:
-                    what = f"step {row['step']}: {', '.join(bad)} became NaN or infinite"
-                    if spans:  # the program kept the last good round's state
-                        state = new_state
-                    if not skip_nonfinite:
-                        raise NonFiniteError(f"{what}; stopped at the last good state (step {step}). Continue "
-                                             "with --resume, or add --skip-nonfinite to drop such updates")
-                    skipped += 1
-                    print(f"\n{what}; update dropped ({skipped} so far)", file=sys.stderr)
-                else:
-                    logs.write(row)
-                step = row["step"]
-            if not bad:
-                state = new_state
-            last = step >= last_round * per_round
-            bar.update(step, values=[(k, v) for k, v in row.items() if k not in ("step", "seconds")][:4])
-            if at_boundary(first_step, step, checkpoint_every) or last:
-                save_checkpoint()
-                saved_step = step
-            if first and (at_boundary(first_step, step, sample_every) or last):
-                # Over several processes the state spans them all: the grids are drawn from a host copy.
-                on_host = state if engine.process_count() == 1 else engine.to_numpy(state)
-                save_grids(inference, on_host, out_dir, step, fixed_images, fixed_z, meta["seed"], model.grids)
-    except KeyboardInterrupt:
-        try:
-            if step > saved_step:
-                save_checkpoint()
-            logs.close()
+            self._close_logs()
         except OSError as error:
-            raise _disk_error(error, ckpt_dir) from None
-        if first:
-            print(f"\ninterrupted at step {step}; checkpoint written. Continue with the same "
-                  f"command plus --resume.", file=sys.stderr)
+            raise self._disk_error(error) from None
+        return self._states(on_host=self.batched), self.steps_now[0]
+
+    def _call(self, imgs, zs, spans):
+        """One program's rounds: (the new state, per run a list of (losses, finite) per round)."""
+        model = self.model
+        if self.batched:
+            new_state, losses, good = engine.to_numpy(model.train_rounds_batched(self.state, imgs, zs))
+            return new_state, [[({k: v[i, j] for k, v in losses.items()}, g) for j, g in enumerate(run)]
+                               for i, run in enumerate(good)]
+        if spans:
+            new_state, losses, good = model.train_rounds(self.state, imgs, zs)
+            losses, good = engine.to_numpy((losses, good))
+            return new_state, [[({k: v[j] for k, v in losses.items()}, g) for j, g in enumerate(good)]]
+        new_state, losses, finite = model.train_round(self.state, imgs, zs, self.fused)
+        return new_state, [[engine.to_numpy((losses, finite))]]
+
+    def _log(self, r0, new_state, results, kept_by_program):
+        """Log every run's rounds of a call and keep the new state, stopping at a non-finite round
+        (or, skipping, dropping it); returns the last round's mean figures over the runs, for the bar.
+        A program of several rounds keeps each run's last good round's state itself."""
+        bad, shown, dropped = [], {}, False
+        for i, rounds in enumerate(results):
+            for j, (losses, finite) in enumerate(rounds):
+                row = {"step": (r0 + j + 1) * self.model.steps_per_round, **_summarise(self.model, losses),
+                       "seconds": time.time() - self.t0}
+                named = [k for k, v in row.items() if not np.isfinite(v)] or ([] if bool(finite) else ["a weight"])
+                if named and not self.skip_nonfinite:
+                    bad.append((i, row["step"], named))
+                    break
+                if named:
+                    dropped, self.skipped = True, self.skipped + 1
+                    print(f"\nstep {row['step']}: {', '.join(named)} became NaN or infinite; update dropped "
+                          f"({self.skipped} so far)", file=sys.stderr)
+                else:
+                    self.logs[i].write(row)
+                    if j == len(rounds) - 1:
+                        for k, v in row.items():
+                            shown.setdefault(k, []).append(v)
+                self.steps_now[i] = row["step"]
+        if kept_by_program or not (bad or dropped):
+            self.state = new_state
+        if bad:
+            raise NonFiniteError(self._non_finite(bad))
+        return [(k, float(np.mean(v))) for k, v in shown.items() if k not in ("step", "seconds")][:4]
+
+    def _non_finite(self, bad):
+        if self.batched:
+            return ("a loss or weight became NaN or infinite in "
+                    + "; ".join(f"{self.runs[i].out_dir} at step {step}" for i, step, _ in bad)
+                    + "; every run was saved at its last good state")
+        _, step, named = bad[0]
+        return (f"step {step}: {', '.join(named)} became NaN or infinite; stopped at the last good state (step "
+                f"{self.steps_now[0]}). Continue with --resume, or add --skip-nonfinite to drop such updates")
+
+    def _write(self, first_step, checkpoint_every, sample_every):
+        """The checkpoints and grids due after a call that went from first_step to the step now."""
+        step = self.steps_now[0]
+        last = step >= self.last_round * self.model.steps_per_round
+        checkpoint_now = at_boundary(first_step, step, checkpoint_every) or last
+        grids_now = self.writes and (at_boundary(first_step, step, sample_every) or last)
+        # Over several processes the state spans them all: the grids are drawn from a host copy.
+        on_host = self._states(on_host=True) if self.batched or (grids_now and engine.process_count() > 1) else None
+        if checkpoint_now:
+            self._save(on_host)
+            self.saved_step = step
+        if grids_now:
+            for run, own, (fixed_images, fixed_z) in zip(self.runs, on_host or [self.state], self.fixed):
+                save_grids(self.inference, own, run.out_dir, step, fixed_images, fixed_z, run.meta["seed"],
+                           self.model.grids)
+
+    def _states(self, on_host=False):
+        """Every run's own state (batched runs unstacked), on the host where asked."""
+        if self.batched:
+            return unstack_runs(engine.to_numpy(self.state), len(self.runs))
+        return [engine.to_numpy(self.state) if on_host else self.state]
+
+    def _save(self, states=None):
+        """Every run's checkpoint at the step it has reached (the first process's work); returns
+        the last one's path."""
+        if not self.writes:
+            return None
+        path = None
+        for run, log, meta, own, step in zip(self.runs, self.logs, self.metas, states or self._states(), self.steps_now):
+            log.flush(sync=True)  # the log reaches every checkpoint's step
+            path = checkpoint.save(os.path.join(run.out_dir, "checkpoints"), step, own, meta, keep=self.keep)
+        return path
+
+    def _interrupted(self):
+        """Ctrl-C or SIGTERM: every run's checkpoint of its last finished round, then exit 130."""
+        step = max(self.steps_now)
+        try:
+            if step > self.saved_step:
+                self._save()
+            self._close_logs()
+        except OSError as error:
+            raise self._disk_error(error) from None
+        if self.writes:
+            what, how = ("every run's checkpoint", "") if self.batched else ("checkpoint", " plus --resume")
+            print(f"\ninterrupted at step {step}; {what} written. Continue with the same command{how}.",
+                  file=sys.stderr)
         raise SystemExit(130) from None
-    except Exception as error:
-        # `state` is the last good round's: keep that work before the error surfaces.
-        if step > saved_step:
+
+    def _failed(self, error):
+        """Any other error: the last good state is kept before the error surfaces."""
+        if max(self.steps_now) > self.saved_step:
             try:
-                path = save_checkpoint()
-                if path:
-                    print(f"\nerror after step {step}; its checkpoint is {path}", file=sys.stderr)
+                path = self._save()
+                if path and not self.batched:
+                    print(f"\nerror after step {self.steps_now[0]}; its checkpoint is {path}", file=sys.stderr)
             except OSError:
                 pass  # the disk error below says it
         if isinstance(error, OSError):
-            raise _disk_error(error, ckpt_dir) from None
-        logs.close()
-        raise
-    try:
-        logs.close()
-    except OSError as error:
-        raise _disk_error(error, ckpt_dir) from None
-    return state, step
+            raise self._disk_error(error) from None
+        self._close_logs()
+        raise error
 
+    def _close_logs(self):
+        for log in self.logs:
+            log.close()
 
-def _disk_error(error, ckpt_dir):
-    """A failed write (disk full, folder not writable) as one line naming what is safe."""
-    what = f"{error.strerror or error} ({error.filename})" if error.filename else str(error)
-    latest = checkpoint.list_checkpoints(ckpt_dir)
-    kept = (f"the checkpoint {latest[-1]} is intact: free space or fix the folder, then continue "
-            "with --resume") if latest else "no checkpoint was written yet"
-    return RunError(f"cannot write to the run folder: {what}; {kept}")
+    def _disk_error(self, error):
+        return disk_error(error, os.path.join(self.runs[0].out_dir, "checkpoints"))

@@ -30,7 +30,7 @@ def main(argv=None):
     import numpy as np
     from keras import ops
 
-    from common import UserError, engine, evaluation, loop, stacked_digits
+    from common import UserError, engine, evaluation, run_folder, stacked_digits
     from common.data import to_uint8
     from collapse.digit_reader import Reference
 
@@ -53,7 +53,7 @@ def main(argv=None):
         return x, pearson_correlation(z, codes)
 
     reference = Reference(model.cfg.resolution, args.cache_dir)
-    found = {"run": args.run, "step": meta["step"], "logged_rho_last_500_steps": loop.logged_mean(args.run, "rho")}
+    found = {"run": args.run, "step": meta["step"], "logged_rho_last_500_steps": run_folder.logged_mean(args.run, "rho")}
     for mode, training, batch in (("inference", False, 1000), ("training", True, training_batch)):
         step = model.compiled(f"generator_modes_{mode}", lambda s, z, t=training: sample_and_read_back(s, z, t))
         images, rho = [], []

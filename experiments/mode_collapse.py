@@ -128,7 +128,7 @@ def main(argv=None):
         progress.set_postfix_str(f"{name} seed {seed}")
         model, state, step = protocols.train_run(name, seed, configs[name], args.out, bench, args.preset,
                                                  args.curve_every, args.rounds_per_call, args.cache_dir)
-        run_dir = protocols.run_folder(args.out, name, seed)
+        run_dir = protocols.run_path(args.out, name, seed)
         if args.curve_every:
             curve += measure.measure_checkpoints(name, seed, model, run_dir, points, bench.test, bench.reference,
                                                  bench.real)

@@ -76,7 +76,7 @@ def fit_batched(models, seeds, train_images, test_images, outs, source, preset, 
     """Train one model's runs, one per seed (each model built under its seed), as one program
     (common/batched_runs.py), each writing under its own folder in `outs`; resumed where they have
     checkpoints. Returns their states."""
-    from common import batched_runs, data
+    from common import batched_runs, data, loop
 
     runs = []
     for model, seed, out in zip(models, seeds, outs):
@@ -85,7 +85,7 @@ def fit_batched(models, seeds, train_images, test_images, outs, source, preset, 
                                     model.latents_per_round, model.latent_dim, seed, cfg.mirror)
         runs.append(batched_runs.Run(sampler, test_images, out, run_meta(model, seed, source, preset),
                                      model.initial_state()))
-    states, _ = batched_runs.train(models[0], runs, models[0].cfg.steps, resume=True,
+    states, _ = loop.train_batched(models[0], runs, models[0].cfg.steps, resume=True,
                                    checkpoint_every=checkpoint_every, sample_every=sample_every, keep=keep,
                                    rounds_per_call=rounds_per_call)
     return states

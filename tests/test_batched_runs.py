@@ -46,7 +46,7 @@ def _batched(outs, seeds, steps, name="gan", resume=False, points=None):
     runs = [batched_runs.Run(_sampler(m, s, points[i] if points else POINTS), TEST, str(o), _meta(s),
                              m.initial_state())
             for i, (m, s, o) in enumerate(zip(models, seeds, outs))]
-    return batched_runs.train(models[0], runs, steps, resume=resume, checkpoint_every=12, sample_every=1000,
+    return loop.train_batched(models[0], runs, steps, resume=resume, checkpoint_every=12, sample_every=1000,
                               verbose=0, rounds_per_call=4)
 
 

@@ -125,7 +125,7 @@ def test_table_numbers_print_counts_as_counts():
 
 
 def test_logged_mean_reads_the_steps_before_a_checkpoint(tmp_path):
-    from common.loop import logged_mean
+    from common.run_folder import logged_mean
 
     rows = "".join(f"{s},{s / 1000},0.5\n" for s in range(100, 1001, 100))
     (tmp_path / "losses.csv").write_text("step,rho,seconds\n" + rows)

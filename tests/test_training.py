@@ -10,7 +10,7 @@ import pytest
 
 from aegan.config import make_config
 from runs import registry
-from common import checkpoint, data, engine, loop
+from common import checkpoint, data, engine, loop, run_folder
 from common.model import all_finite
 
 
@@ -151,14 +151,14 @@ def test_resume_refuses_other_settings(tmp_path):
     _run(tmp_path / "run", 4)
     _, meta, _ = checkpoint.load_latest(str(tmp_path / "run" / "checkpoints"))
     with pytest.raises(loop.RunError, match="latent_dim"):
-        loop.check_resumable(meta, {"latent_dim": 16})
+        run_folder.check_resumable(meta, {"latent_dim": 16})
 
 
 def test_a_checkpoint_from_before_a_setting_existed_resumes_with_its_default():
     old = {"config": {"latent_dim": 8}}  # made before `precision` was a setting
-    loop.check_resumable(old, {"latent_dim": 8, "precision": "float32"}, {"precision": "float32"})
+    run_folder.check_resumable(old, {"latent_dim": 8, "precision": "float32"}, {"precision": "float32"})
     with pytest.raises(loop.RunError, match="precision: checkpoint 'float32', now 'mixed_bfloat16'"):
-        loop.check_resumable(old, {"latent_dim": 8, "precision": "mixed_bfloat16"}, {"precision": "float32"})
+        run_folder.check_resumable(old, {"latent_dim": 8, "precision": "mixed_bfloat16"}, {"precision": "float32"})
 
 
 def test_damaged_latest_checkpoint_falls_back(tmp_path, capsys):
@@ -188,7 +188,7 @@ def test_an_error_after_a_step_keeps_that_step(tmp_path, monkeypatch):
 
 
 def test_resume_accepts_tuples_saved_as_lists():
-    loop.check_resumable({"config": {"ema_decays": [0.999, 0.9999]}}, {"ema_decays": (0.999, 0.9999)})
+    run_folder.check_resumable({"config": {"ema_decays": [0.999, 0.9999]}}, {"ema_decays": (0.999, 0.9999)})
 
 
 @pytest.fixture
@@ -246,7 +246,7 @@ def test_non_finite_update_can_be_skipped(tmp_path, capsys, poisoned):
 @run_model
 def test_a_second_run_on_the_same_folder_is_refused(tmp_path):
     (tmp_path / "run").mkdir()
-    lock = loop.RunLock(str(tmp_path / "run"))
+    lock = run_folder.RunLock(str(tmp_path / "run"))
     with lock, pytest.raises(loop.RunError, match="another run"):
         _run(tmp_path / "run", 4)
     assert not os.path.exists(tmp_path / "run" / ".lock")
@@ -297,7 +297,7 @@ def test_logs_go_on_when_tensorboard_cannot_be_written(tmp_path, monkeypatch, ca
         raise RuntimeError("TensorBoard is not installed, missing implementation for tf.summary.scalar")
 
     monkeypatch.setattr(tf.summary, broken, fail)
-    logs = loop.Logs(str(tmp_path), ["loss"], resume_step=0)
+    logs = run_folder.Logs(str(tmp_path), ["loss"], resume_step=0)
     for step in (4, 8, 12):
         logs.write({"step": step, "loss": 0.5, "seconds": 1.0})
         logs.flush()
