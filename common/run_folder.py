@@ -167,7 +167,7 @@ def save_grids(inference, state, out_dir, step, fixed_images, fixed_z, seed, lay
     d = os.path.join(out_dir, "grids")
     os.makedirs(d, exist_ok=True)
     name = lambda kind: os.path.join(d, f"{kind}_{step:09d}.png")
-    if fixed_images.dtype != np.uint8:  # 2-D points: a scatter of samples over the data
+    if fixed_images.ndim == 2:  # 2-D points: a scatter of samples over the data
         images.save_scatter(name("samples_fixed"), fixed_images, inference.generate(state, fixed_z),
                             f"step {step}")
         return

@@ -53,7 +53,7 @@ from runs import registry
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", required=True, help="ring8, grid25, stacked-digits, or a folder or zip of images")
+    p.add_argument("--data", required=True, help=f"{', '.join(datasets.DATASETS)}, or a folder or zip of images")
     p.add_argument("--models", default=",".join(registry.names(in_benchmark=True)),
                    help=f"comma-separated, of {', '.join(registry.names())} "
                         f"(default: {', '.join(registry.names(in_benchmark=True))})")
@@ -130,9 +130,8 @@ def main(argv=None):
                                                  args.curve_every, args.rounds_per_call, args.cache_dir)
         run_dir = protocols.run_path(args.out, name, seed)
         if args.curve_every:
-            curve += measure.measure_checkpoints(name, seed, model, run_dir, points, bench.test, bench.reference,
-                                                 bench.real)
-        row = measure.run_row(name, seed, step, model, state, run_dir, points, bench.test, bench.reference, bench.real)
+            curve += measure.measure_checkpoints(name, seed, model, run_dir, bench)
+        row = measure.run_row(name, seed, step, model, state, run_dir, bench)
         rows.append(row)
         tqdm.write(json.dumps(row))
     reports.write_report(args.out, rows, reports.summarise(rows), bench.real, title)

@@ -40,10 +40,10 @@ def fit(model, train_images, test_images, out, source, seed, preset, center_crop
 
     import numpy as np
 
-    from common import data, engine, loop, stacked_digits
+    from common import data, engine, loop
 
     cfg = model.cfg
-    if isinstance(train_images, stacked_digits.Stream):  # the same embedded digits on every process
+    if hasattr(train_images, "sampler"):  # a source that draws its own batches (stacked digits' stream)
         sampler = train_images.sampler(cfg.batch_size, model.images_per_round, model.latents_per_round,
                                        model.latent_dim, seed)
     else:

@@ -144,3 +144,43 @@ def test_a_figure_some_seeds_lack_has_no_mean_over_the_seeds():
             {"model": "ogan", "seed": 1, "modes": 3, "kl": 5.0, "logged_rho": 0.7}]
     assert spread(rows) == {"ogan": {"modes": [2.0, 1.0], "kl": [5.5, 0.5]}}
     assert spread(rows[1:])["ogan"]["logged_rho"] == [0.7, 0.0]
+
+
+def test_a_dataset_registered_with_its_own_yardstick_runs_through_the_benchmark(tmp_path):
+    """A new benchmark dataset is one `register` call: its data, held-out set and yardstick."""
+    import numpy as np
+
+    from collapse import datasets
+    from common import evaluation
+
+    means, std = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]]), 0.05
+
+    class Yardstick:
+        reconstructs = False
+
+        def draw(self, inference, state, latent_dim, seed):
+            return inference.generate(state, evaluation.latents(400, latent_dim, seed))
+
+        def read(self, samples):
+            distance = np.linalg.norm(samples[:, None] - means[None], axis=-1)
+            nearest, near = distance.argmin(1), distance.min(1) < 3 * std
+            return ({"modes": len(set(nearest[near].tolist())), "of": 4, "high_quality": float(near.mean())},
+                    {"nearest": nearest.astype(np.uint8)})
+
+    def load(resolution, center_crop, cache_dir, bins):
+        rng = np.random.default_rng(0)
+        points = lambda n: (means[rng.integers(0, 4, n)] + std * rng.standard_normal((n, 2))).astype(np.float32)
+        return datasets.Benchmark(points(2000), points(100), "ring4", "ring4", Yardstick(), {})
+
+    datasets.register("ring4", load, points=True)
+    try:
+        printed = run_script("mode_collapse.py", "--data", "ring4", "--models", "gan", "--seeds", "1",
+                             "--steps", "8", "--out", tmp_path)
+    finally:
+        del datasets.DATASETS["ring4"]
+    row, = json.load(open(tmp_path / "mode_collapse.json"))["runs"]
+    assert (row["model"], row["step"], row["of"]) == ("gan", 8, 4) and 0 <= row["modes"] <= 4
+    assert row["collapsed"] == (row["modes"] < 0.9 * 4)
+    assert np.load(tmp_path / "gan-seed0" / "nearest.npy").shape == (400,)
+    assert printed.startswith("# ring4") or "\n# ring4" in printed
+    assert (tmp_path / "mode_collapse_samples.png").stat().st_size > 0
