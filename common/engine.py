@@ -50,7 +50,7 @@ if BACKEND == "jax":
         """fn(params, *args) -> (loss, aux)  becomes  f(params, *args) -> ((loss, aux), grads)."""
         return jax.value_and_grad(fn, has_aux=True)
 
-    def compile(fn, xla_on_cpu=True):
+    def compile_function(fn, xla_on_cpu=True):
         return jax.jit(fn)  # JAX always compiles with XLA
 
 
@@ -227,7 +227,7 @@ elif BACKEND == "tensorflow":
         makes TensorFlow read its XLA flags, which keep_compiled_programs may still have to set."""
         return bool(tf.config.list_physical_devices("GPU"))
 
-    def compile(fn, xla_on_cpu=True):
+    def compile_function(fn, xla_on_cpu=True):
         """A graph function, XLA-compiled on GPU, and on CPU when xla_on_cpu (otherwise TF's own CPU
         kernels run the graph; common/cpu_compile.py decides which by measuring)."""
         return tf.function(fn, jit_compile=on_accelerator() or xla_on_cpu, reduce_retracing=True)

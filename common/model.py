@@ -185,7 +185,7 @@ class PureModel:
             return fn
         key = (name, computation_key(fn), self.xla_on_cpu, self.round_program)
         if key not in self._compiled:
-            program = engine.compile(self._traced_as_now(fn), self.xla_on_cpu)
+            program = engine.compile_function(self._traced_as_now(fn), self.xla_on_cpu)
             self._compiled[key] = self._reporting_first_call(name, program)
         return self._compiled[key]
 

@@ -22,6 +22,13 @@ def run(main):
         sys.exit(2)
 
 
+def add_data_flag(p, default):
+    """--data, whose default is the first of the script's DEFAULT_DATA present."""
+    p.add_argument("--data", help=f"folder or .zip of images (default: {default} if present, else "
+                                  "scikit-learn's digits), or stacked-digits (three digits as R, G, B: "
+                                  "1,000 countable modes)")
+
+
 def add_run_flags(p):
     """The flags every training script shares."""
     p.add_argument("--center-crop", action="store_true", help="crop images to a centred square first")

@@ -20,9 +20,7 @@ def parse_args(argv=None):
     p.add_argument("--model",
                    help=f"one of {', '.join(registry.names(script='aegan_anime'))} (default aegan)")
     p.add_argument("--preset", default="paper", help=f"one of {', '.join(PRESETS)} (default paper)")
-    p.add_argument("--data", help="folder or .zip of images (default: data/anime-faces-64.zip if "
-                                  "present, else scikit-learn's digits), or stacked-digits "
-                                  "(three digits as R, G, B: 1,000 countable modes)")
+    _setup.add_data_flag(p, DEFAULT_DATA[0])
     p.add_argument("--steps", type=int, help="training steps; one round of updates = 4 steps")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--latent-dim", type=int)

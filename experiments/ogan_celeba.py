@@ -25,9 +25,7 @@ DEFAULT_DATA = ("data/celeba-hq", "data/celeba.zip", "data/celeba")
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--preset", default="paper", help=f"one of {', '.join(PRESETS)} (default paper)")
-    p.add_argument("--data", help="folder or .zip of images (default: data/celeba-hq if present, "
-                                  "else scikit-learn's digits), or stacked-digits (three digits "
-                                  "as R, G, B: 1,000 countable modes)")
+    _setup.add_data_flag(p, DEFAULT_DATA[0])
     p.add_argument("--steps", type=int, help="iterations (one joint E and G update each)")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--resolution", type=int, help="32, 64, 128 or 256")

@@ -66,7 +66,7 @@ def first_update():
     def update(state, imgs, zs):
         return one.update(state, "generator_encoder", one.generator_encoder_loss, (imgs[0], zs[0]))
 
-    a, losses_a = engine.compile(update)(start, imgs, zs)
+    a, losses_a = engine.compile_function(update)(start, imgs, zs)
     b, losses_b = two.data_parallel.compile_round(update)(engine.to_numpy(start), imgs, zs)
     return {**_differences(start, a, b), "losses_apart": _losses_apart(losses_a, losses_b)}
 

@@ -48,7 +48,7 @@ def test_two_losses_on_one_optimizer_give_their_own_results_fused_and_unfused():
         finally:
             model._inlining.active = False
 
-    fused = [float(v[0, 0]) for v in engine.to_numpy(engine.compile(both, model.xla_on_cpu)(state))]
+    fused = [float(v[0, 0]) for v in engine.to_numpy(engine.compile_function(both, model.xla_on_cpu)(state))]
     np.testing.assert_allclose(fused, expected, rtol=1e-5)
 
 

@@ -29,7 +29,7 @@ def test_shapes(resolution):
         x = nets["generator"](z)
         return x, nets["encoder"](x), nets["discriminator_image"](x), nets["discriminator_latent"](z)
 
-    x, code, score, latent_score = engine.to_numpy(engine.compile(forward, xla_on_cpu=False)(z))
+    x, code, score, latent_score = engine.to_numpy(engine.compile_function(forward, xla_on_cpu=False)(z))
     assert x.shape == (2, resolution, resolution, 3)
     assert np.all(np.abs(x) <= 1)
     assert code.shape == (2, cfg.latent_dim)

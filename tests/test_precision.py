@@ -37,7 +37,7 @@ def test_layers_compute_in_16_bits_and_outputs_stay_float32(precision):
         return [model.call(state, name, x if name in ("encoder", "discriminator_image") else z, training=True)[0]
                 for name in model.network_names]
 
-    for name, out in zip(model.network_names, engine.compile(outputs, xla_on_cpu=False)(state)):
+    for name, out in zip(model.network_names, engine.compile_function(outputs, xla_on_cpu=False)(state)):
         assert keras.backend.standardize_dtype(out.dtype) == "float32", name
 
 
