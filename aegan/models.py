@@ -37,7 +37,7 @@ class RoundModel(PureModel):
         def loss(state, inputs):
             batch, label = inputs
             logits, state = self.call(state, network, batch, training=True)
-            return [losses.adversarial_loss(logits, label)], state
+            return {"loss": losses.adversarial_loss(logits, label)}, state
 
         labels = [np.asarray(label, self.io_dtype) for label in (c.real_label, c.fake_label) * 2]
         return self.repeated_update(state, network, loss, list(zip(batches, labels)))
@@ -122,12 +122,14 @@ class AEGAN(RoundModel):
         dz_encoded, dz_reconstructed = _split(dz_logits, 2)
         image_rec = losses.image_reconstruction_loss(x, x_tilde)
         latent_rec = losses.latent_reconstruction_loss(z, z_tilde)
-        adversarial = [losses.adversarial_loss(logits, 1.0) for logits in
-                       (dx_generated, dx_reconstructed, dz_encoded, dz_reconstructed)]
+        adversarial = {f"adversarial_{term}": losses.adversarial_loss(logits, 1.0) for term, logits in
+                       (("image_generated", dx_generated), ("image_reconstructed", dx_reconstructed),
+                        ("latent_encoded", dz_encoded), ("latent_reconstructed", dz_reconstructed))}
         total = (c.image_reconstruction_weight * image_rec
                  + c.latent_reconstruction_weight * latent_rec
-                 + c.adversarial_weight * sum(adversarial))
-        return [total, image_rec, latent_rec, *adversarial], state
+                 + c.adversarial_weight * sum(adversarial.values()))
+        return {"total": total, "image_reconstruction": image_rec, "latent_reconstruction": latent_rec,
+                **adversarial}, state
 
 
 class GAN(RoundModel):
@@ -157,7 +159,7 @@ class GAN(RoundModel):
         # eq. 2 for G.
         generated, state = self.call(state, "generator", z, training=True)  # keeps G's BatchNorm statistics
         logits, state = self.call(state, "discriminator_image", generated, training=True)
-        return [losses.adversarial_loss(logits, 1.0)], state
+        return {"adversarial_image_generated": losses.adversarial_loss(logits, 1.0)}, state
 
 
 class SimultaneousGAN(GAN):
@@ -197,7 +199,7 @@ class SimultaneousGAN(GAN):
         generated, state = self.call(state, "generator", z, training=True)
         logits, state = self.call(state, "discriminator_image", ops.concatenate([x, generated]), training=True)
         real, fake = _split(logits, 2)
-        return [losses.adversarial_loss(real, c.real_label) + losses.adversarial_loss(fake, c.fake_label)], state
+        return {"loss": losses.adversarial_loss(real, c.real_label) + losses.adversarial_loss(fake, c.fake_label)}, state
 
 
 class AAE(RoundModel):
@@ -233,4 +235,4 @@ class AAE(RoundModel):
         image_rec = losses.image_reconstruction_loss(x, x_tilde)
         adversarial = losses.adversarial_loss(logits, 1.0)
         total = c.image_reconstruction_weight * image_rec + c.adversarial_weight * adversarial
-        return [total, image_rec, adversarial], state
+        return {"total": total, "image_reconstruction": image_rec, "adversarial_latent_encoded": adversarial}, state

@@ -31,7 +31,7 @@ class PureModel:
     steps_per_round = 1  # the paper's steps one call of `round` makes
     images_per_round = 0  # real image batches a round draws
     latents_per_round = 0  # z batches a round draws
-    loss_names = {}  # optimizer name -> names of the values each of its updates returns
+    loss_names = {}  # optimizer name -> the names of the values its loss returns, the loss minimised first
     # The networks a round runs, for counting its FLOPs (benchmarks/train_step.py): (network,
     # batches, passes) with passes 1 = forward only, 3 = forward and backward to weights and
     # inputs, 2 = forward and backward to inputs only (a frozen network). None: not counted.
@@ -130,18 +130,25 @@ class PureModel:
         return out, {**state, "buffers": {**state["buffers"], name: buffers}}
 
     def update(self, state, optimizer, loss_fn, inputs):
-        """One optimizer step on loss_fn(state, inputs) -> (values, state), values[0] the loss.
+        """One optimizer step on loss_fn(state, inputs) -> (values, state), where values holds a
+        value for each of the optimizer's `loss_names` by name and the first of them is the loss
+        minimised. Returns the new state and the values stacked in loss_names' order.
 
         Gradients are taken for the optimizer's own networks only.
         """
         names = self.optimizer_groups[optimizer][0]
+        value_names = self.loss_names[optimizer]
         scaling = state["loss_scale"][optimizer] if self.loss_scale else None
 
         def objective(trained, state):
             state = {**state, "params": {**state["params"], **dict(zip(names, trained))}}
             values, state = loss_fn(state, inputs)
-            loss = values[0] * scaling["scale"] if scaling is not None else values[0]
-            return loss, (values, state)
+            if not isinstance(values, dict) or set(values) != set(value_names):
+                raise ValueError(f"{type(self).__name__}: the {optimizer} loss returns "
+                                 f"{sorted(values) if isinstance(values, dict) else type(values).__name__}, "
+                                 f"not a value for each of its loss_names {value_names}")
+            loss = values[value_names[0]]
+            return loss * scaling["scale"] if scaling is not None else loss, (values, state)
 
         trained = [state["params"][n] for n in names]
         (_, (values, state)), grads = engine.value_and_grad(objective)(trained, state)
@@ -171,7 +178,7 @@ class PureModel:
                               **{n: [d * a + (1 - d) * p for a, p in zip(state["ema"][_ema_key(d)][n], params[n])]
                                  for n in names}}
                 for d in self.ema_decays}}
-        return state, ops.stack([ops.cast(v, self.io_dtype) for v in values])
+        return state, ops.stack([ops.cast(values[n], self.io_dtype) for n in value_names])
 
     def compiled(self, name, fn):
         """fn compiled once per model: a round calls each kind of update several times.

@@ -72,7 +72,7 @@ class OGAN(PureModel):
                                  c.adversarial)
         gap = losses.encoder_score_gap(score_real, score_stopped)
         rho = losses.pearson_correlation(z, codes_fake)
-        return [total, ops.mean(gap), ops.mean(rho)], state
+        return {"total": total, "score_gap": ops.mean(gap), "rho": ops.mean(rho)}, state
 
     def encode(self, state, x):
         # eq. 10: the code of x is E(x) standardised per sample (times the authors' 0.9, optional).

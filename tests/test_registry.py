@@ -20,7 +20,7 @@ class LeastSquaresGAN(GAN):
     def generator_loss(self, state, z):
         generated, state = self.call(state, "generator", z, training=True)
         logits, state = self.call(state, "discriminator_image", generated, training=True)
-        return [ops.mean(ops.square(ops.sigmoid(logits) - 1.0))], state
+        return {"adversarial_image_generated": ops.mean(ops.square(ops.sigmoid(logits) - 1.0))}, state
 
 
 @pytest.fixture
