@@ -228,7 +228,8 @@ class _Loop:
         """One program's rounds: (the new state, per run a list of (losses, finite) per round)."""
         model = self.model
         if self.batched:
-            new_state, losses, good = engine.to_numpy(model.train_rounds_batched(self.state, imgs, zs))
+            new_state, losses, good = model.train_rounds_batched(self.state, imgs, zs)
+            losses, good = engine.to_numpy((losses, good))  # the state stays on the device
             return new_state, [[({k: v[i, j] for k, v in losses.items()}, g) for j, g in enumerate(run)]
                                for i, run in enumerate(good)]
         if spans:
@@ -282,8 +283,11 @@ class _Loop:
         last = step >= self.last_round * self.model.steps_per_round
         checkpoint_now = at_boundary(first_step, step, checkpoint_every) or last
         grids_now = self.writes and (at_boundary(first_step, step, sample_every) or last)
-        # Over several processes the state spans them all: the grids are drawn from a host copy.
-        on_host = self._states(on_host=True) if self.batched or (grids_now and engine.process_count() > 1) else None
+        # Batched runs are saved from a host copy, unstacked; over several processes the state spans
+        # them all, so the grids are drawn from a host copy too.
+        on_host = None
+        if (self.batched and (checkpoint_now or grids_now)) or (grids_now and engine.process_count() > 1):
+            on_host = self._states(on_host=True)
         if checkpoint_now:
             self._save(on_host)
             self.saved_step = step
