@@ -40,7 +40,7 @@ def time_rounds(model, sampler, rounds, per_call, repeats, seeds=1):
     if seeds > 1:
         state = stack_runs([m.initial_state() for m in model])
         sampler, model = BatchedSampler(sampler), model[0]
-        call = lambda s, b: model.train_rounds_batched(s, *b)
+        call = lambda s, b: model.train_rounds(s, *b, batched=True)
     else:
         state = model.initial_state()
         call = lambda s, b: model.train_rounds(s, *b)

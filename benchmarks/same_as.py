@@ -13,7 +13,6 @@ restructuring, is checked by running this against the commit before it.
 
 import argparse
 import csv
-import glob
 import os
 import subprocess
 import sys
@@ -22,6 +21,10 @@ import tempfile
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from common import checkpoint  # noqa: E402
+
 SCRIPTS = ("aegan_anime.py", "ogan_celeba.py")
 
 
@@ -40,8 +43,9 @@ def losses(run_dir):
 
 
 def arrays(run_dir):
-    with np.load(sorted(glob.glob(os.path.join(run_dir, "checkpoints", "*.npz")))[-1]) as f:
-        return {k: f[k] for k in f.files if k != "meta"}
+    """The newest checkpoint's arrays, read as this tree reads them: under today's names where
+    the commit wrote older ones (checkpoint.RENAMED_OPTIMIZERS)."""
+    return checkpoint.read(checkpoint.list_checkpoints(os.path.join(run_dir, "checkpoints"))[-1])[1]
 
 
 def same(a, b):

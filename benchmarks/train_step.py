@@ -109,7 +109,7 @@ def _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, device
     b, r = cfg.batch_size, cfg.resolution
     imgs = rng.uniform(-1, 1, (model.images_per_round, b, r, r, 3)).astype(np.float32)
     zs = rng.standard_normal((model.latents_per_round, b, model.latent_dim)).astype(np.float32)
-    xla_flops = engine.program_flops(model._whole_round, state, imgs, zs) if devices == 1 else None
+    xla_flops = engine.program_flops(model._checked_round, state, imgs, zs) if devices == 1 else None
     imgs, zs = model.place_batches((imgs, zs))
     round_fn = lambda state, imgs, zs: model.train_round(state, imgs, zs, fuse)
     print(f"{name} {preset}: compiling and running the first round{label} ...", flush=True)

@@ -3,7 +3,7 @@ each written to its own run folder (common.loop.train_batched trains them).
 
 On a GPU a 2-D round leaves the device almost idle: its networks are small and its batches
 100 points, so the time goes to launching kernels, not to arithmetic. Stacking the runs (seeds)
-along a new leading axis and mapping the round over it (`PureModel.train_rounds_batched`,
+along a new leading axis and mapping the round over it (`PureModel.train_rounds(batched=True)`,
 `engine.vmap`) makes every kernel wider instead of making more of them. On the 2-core CPU it
 gained nothing (README, "Speed"), because there the rounds are arithmetic.
 

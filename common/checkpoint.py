@@ -17,6 +17,10 @@ from common import UserError
 from common.files import write_atomic
 
 PATTERN = "ckpt-{:09d}.npz"
+# Names that older checkpoints used, and today's: O-GAN's z size and its E+G optimizer were
+# `z_dim` and "encoder_generator" until both models used AEGAN's names.
+RENAMED_CONFIG = {"z_dim": "latent_dim"}
+RENAMED_OPTIMIZERS = {"encoder_generator": "generator_encoder"}
 
 
 class CheckpointError(UserError, ValueError):
@@ -99,7 +103,21 @@ def read(path):
         meta = json.loads(str(flat.pop("meta")))
     except Exception as e:  # any damage: truncated zip, bad JSON, missing entry
         raise CheckpointError(f"cannot read checkpoint {path}: {e}") from None
-    return meta, flat
+    return upgraded(meta, flat)
+
+
+def upgraded(meta, flat):
+    """(meta, flat) with the names older versions wrote (RENAMED_CONFIG, RENAMED_OPTIMIZERS)
+    replaced by today's; the values are unchanged."""
+    config = {RENAMED_CONFIG.get(k, k): v for k, v in meta.get("config", {}).items()}
+
+    def path(key):
+        parts = key.split("/")
+        if len(parts) > 1 and parts[0] in ("optimizers", "loss_scale"):
+            parts[1] = RENAMED_OPTIMIZERS.get(parts[1], parts[1])
+        return "/".join(parts)
+
+    return {**meta, "config": config} if "config" in meta else meta, {path(k): v for k, v in flat.items()}
 
 
 def load_latest(directory):

@@ -1,9 +1,9 @@
 """One training loop for every model and for several runs batched into one program: rounds,
 progress, logs, grids, checkpoints, resume, and what a fault or an interrupt keeps.
 
-It knows a model only through its round programs (`train_round`, `train_rounds`,
-`train_rounds_batched`, compiled by the model), `generate`, optional `encode`, and how many image
-and z batches a round draws. What it writes in a run folder is common/run_folder.py's.
+It knows a model only through its round programs (`train_round`, `train_rounds`, each
+compiled by the model), `generate`, optional `encode`, and how many image and z batches a
+round draws. What it writes in a run folder is common/run_folder.py's.
 """
 
 import contextlib
@@ -134,7 +134,7 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
 def train_batched(model, runs, steps, resume=False, checkpoint_every=1000, sample_every=1000, keep=3, verbose=1,
                   rounds_per_call=100):
     """Train the runs (a list of common.batched_runs.Run) of `model` to `steps` steps as one
-    program per span of rounds_per_call rounds (PureModel.train_rounds_batched). Returns (their
+    program per span of rounds_per_call rounds (PureModel.train_rounds, batched). Returns (their
     states, the step reached).
 
     The runs resume together: each from its own newest checkpoint, all at the same step. Ctrl-C or
@@ -228,7 +228,7 @@ class _Loop:
         """One program's rounds: (the new state, per run a list of (losses, finite) per round)."""
         model = self.model
         if self.batched:
-            new_state, losses, good = model.train_rounds_batched(self.state, imgs, zs)
+            new_state, losses, good = model.train_rounds(self.state, imgs, zs, batched=True)
             losses, good = engine.to_numpy((losses, good))  # the state stays on the device
             return new_state, [[({k: v[i, j] for k, v in losses.items()}, g) for j, g in enumerate(run)]
                                for i, run in enumerate(good)]

@@ -274,14 +274,14 @@ class PureModel:
         if self.data_parallel:  # always one program: it runs on every device
             key = ("round", "data parallel", self.round_program)
             if key not in self._compiled:
-                self._compiled[key] = self.data_parallel.compile_round(self._traced_as_now(self._whole_round))
+                self._compiled[key] = self.data_parallel.compile_round(self._traced_as_now(self._checked_round))
             return self._compiled[key](state, images, latents)
         if not fused:
             new_state, losses = self.round(state, images, latents)
             return new_state, losses, self.compiled("all_finite", all_finite)(new_state)
-        return self.compiled("round", self._whole_round)(state, images, latents)
+        return self.compiled("round", self._checked_round)(state, images, latents)
 
-    def train_rounds(self, state, images, latents):
+    def train_rounds(self, state, images, latents, batched=False):
         """Several rounds as one compiled program, looped inside it: images (R, images_per_round,
         B, ...), latents (R, latents_per_round, B, D), one round's batches per leading index.
 
@@ -290,20 +290,21 @@ class PureModel:
         and so does every round after it: the state returned is the last good round's.
         It takes the cost of a call off every round but one (common/loop.py, rounds_per_call);
         on the 2-core CPU the 2-D rounds ran 1.0-1.8x faster so (README, "Speed").
+
+        `batched`: several runs of this model at once, as one program: every array of `state`,
+        `images` and `latents` stacked along a new leading axis, one run per index, and so every
+        result. Each run computes what it computes alone (common/batched_runs.py); the program is
+        wider, not longer, which a GPU that a 2-D round leaves almost idle can absorb.
         """
-        return self.compiled("rounds", self._many_rounds)(state, images, latents)
+        if batched:
+            return self.compiled("rounds_batched", engine.vmap(self._scanned_rounds))(state, images, latents)
+        return self.compiled("rounds", self._scanned_rounds)(state, images, latents)
 
-    def train_rounds_batched(self, state, images, latents):
-        """train_rounds for several runs of this model at once, as one program: every array of
-        `state`, `images` and `latents` stacked along a new leading axis, one run per index, and so
-        every result. Each run computes what it computes alone (common/batched_runs.py); the
-        program is wider, not longer, which a GPU that a 2-D round leaves almost idle can absorb."""
-        return self.compiled("rounds_batched", engine.vmap(self._many_rounds))(state, images, latents)
-
-    def _many_rounds(self, state, images, latents):
+    def _scanned_rounds(self, state, images, latents):
+        """train_rounds' program: _checked_round over the leading axis, stopping at a bad round."""
         def one_round(carry, batches):
             state, stopped = carry
-            new_state, losses, finite = self._whole_round(state, *batches)
+            new_state, losses, finite = self._checked_round(state, *batches)
             good = ops.logical_and(ops.logical_and(finite, every_finite(keras.tree.flatten(losses))),
                                    ops.logical_not(stopped))
             state = keras.tree.map_structure(lambda new, old: ops.where(good, new, old), new_state, state)
@@ -313,7 +314,8 @@ class PureModel:
                                                  (images, latents))
         return state, losses, good
 
-    def _whole_round(self, state, images, latents):
+    def _checked_round(self, state, images, latents):
+        """train_round's fused program: the model's round inlined, and whether every weight is finite."""
         self._inlining.active = True
         try:
             new_state, losses = self.round(state, images, latents)

@@ -29,7 +29,7 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, help="iterations (one joint E and G update each)")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--resolution", type=int, help="32, 64, 128 or 256")
-    p.add_argument("--z-dim", type=int)
+    p.add_argument("--latent-dim", type=int, help="size of z (128)")
     p.add_argument("--width", type=float, help="channel multiplier (1.0 = Table 1)")
     p.add_argument("--kernel-size", type=int, help="5 (paper) or 4 (the authors' variant)")
     p.add_argument("--lr", type=float, help="RMSprop learning rate (1e-4)")
@@ -65,7 +65,7 @@ def main(argv=None):
     args = parse_args(argv)
     _setup.check_run_flags(args)
     cfg = make_config(args.preset, **_setup.overrides(
-        args, steps=args.steps, batch_size=args.batch_size, resolution=args.resolution, z_dim=args.z_dim,
+        args, steps=args.steps, batch_size=args.batch_size, resolution=args.resolution, latent_dim=args.latent_dim,
         width=args.width, kernel_size=args.kernel_size, correlation_weight=args.corr_weight,
         learning_rate=args.lr, reconstruction_scale=args.reconstruction_scale, adversarial=args.adversarial,
         score=args.score, generator_norm=args.generator_norm, ema_decays=parse_decays(args.ema)))

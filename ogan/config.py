@@ -15,7 +15,7 @@ GENERATOR_NORMS = ("batch", "self-modulated")
 class OGANConfig:
     model: str = "ogan"  # its entry in runs/registry.py
     resolution: int = 128
-    z_dim: int = 128
+    latent_dim: int = 128
     batch_size: int = 64
     steps: int = 50_000  # iterations: one joint E and G update each
     width: float = 1.0  # multiplies every channel count (1.0 = Table 1)
@@ -55,7 +55,7 @@ class OGANConfig:
         require(self.optimizer in ("rmsprop", "adam"), f"optimizer must be rmsprop or adam, not {self.optimizer!r}")
         require(self.resolution in RESOLUTIONS or self.architecture != "conv",
              f"resolution must be one of {', '.join(map(str, RESOLUTIONS))}, not {self.resolution}")
-        require(self.z_dim >= 2, f"z size must be at least 2 (a correlation needs two values), not {self.z_dim}")
+        require(self.latent_dim >= 2, f"latent size must be at least 2 (a correlation needs two values), not {self.latent_dim}")
         require(self.batch_size >= 1, f"batch size must be at least 1, not {self.batch_size}")
         require(self.steps >= 1, f"steps must be at least 1, not {self.steps}")
         require(self.width > 0, f"width must be positive, not {self.width}")
@@ -85,7 +85,7 @@ PRESETS = {
     "authors": {"kernel_size": 4, "generator_norm": "self-modulated", "ema_decays": (0.999, 0.9999),
                 "reconstruction_scale": 0.9},
     # The authors' 256x256 setting (combine with the variant's flags as wanted).
-    "256": {"resolution": 256, "z_dim": 256, "batch_size": 48, "correlation_weight": 1.0},
+    "256": {"resolution": 256, "latent_dim": 256, "batch_size": 48, "correlation_weight": 1.0},
     # Minutes on a 2-core CPU (58.5 ms/step): 32x32, half the channels, correlation weight 2. Measured
     # on CelebA (README): at 64x64 with a quarter of the channels rho rose more slowly (0.38
     # against 0.53 over steps 200-300); with the paper's weight 0.5 it levelled off near
@@ -93,14 +93,14 @@ PRESETS = {
     "small": {"resolution": 32, "width": 0.5, "steps": 8000, "correlation_weight": 2.0},
     # The mode-collapse benchmark's own 2-D protocol (aegan/config.py): dense networks, batch 100,
     # z 8 (the correlation of eq. 11 needs at least 3 values), the paper's optimizer.
-    "mlp": {"architecture": "mlp", "z_dim": 8, "batch_size": 100},
-    # PacGAN's 2-D protocol (aegan/config.py): its networks (E as its D, with a z_dim output),
+    "mlp": {"architecture": "mlp", "latent_dim": 8, "batch_size": 100},
+    # PacGAN's 2-D protocol (aegan/config.py): its networks (E as its D, with a latent_dim output),
     # batch 100, Adam 1e-4 with beta_1 0.8. z stays 8-D: the correlation term of eq. 11 is
     # +-1 for any two 2-D vectors, so a 2-D z would leave O-GAN without it.
-    "pacgan": {"architecture": "pacgan", "z_dim": 8, "batch_size": 100, "steps": 400_000,
+    "pacgan": {"architecture": "pacgan", "latent_dim": 8, "batch_size": 100, "steps": 400_000,
                "optimizer": "adam", "adam_beta_1": 0.8},
     # Seconds: for tests.
-    "tiny": {"resolution": 32, "width": 0.0625, "z_dim": 16, "batch_size": 8, "steps": 4},
+    "tiny": {"resolution": 32, "width": 0.0625, "latent_dim": 16, "batch_size": 8, "steps": 4},
 }
 
 

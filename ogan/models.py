@@ -15,7 +15,7 @@ class OGAN(PureModel):
     latents_per_round = 1
     # E on real (to weights), on G(z) (to weights and image), on sg(G(z)) (to weights); G to weights.
     round_calls = (("generator", 1, 2), ("encoder", 1, 2), ("encoder", 1, 3), ("encoder", 1, 2))
-    loss_names = {"encoder_generator": ["total", "score_gap", "rho"]}
+    loss_names = {"generator_encoder": ["total", "score_gap", "rho"]}
     # The paper's figures: 9x9 samples, 8x8 real/reconstruction, rows of real, reconstruction,
     # 8 codes between, reconstruction, real.
     grids = GridLayout(samples=81, sample_columns=9, random_samples=81, random_columns=9,
@@ -28,7 +28,7 @@ class OGAN(PureModel):
         # With the option of eq. 5, a separate head T scores E's codes and trains with E.
         head = ("head",) if cfg.score == "head" else ()
         self.network_names = ("generator", "encoder", *head)
-        self.optimizer_groups = {"encoder_generator": (("encoder", *head, "generator"), "learning_rate")}
+        self.optimizer_groups = {"generator_encoder": (("encoder", *head, "generator"), "learning_rate")}
         super().__init__(cfg)
 
     def build_networks(self, cfg):
@@ -43,9 +43,9 @@ class OGAN(PureModel):
         return RMSprop(learning_rate, rho=self.cfg.rmsprop_rho)
 
     def round(self, state, images, latents):
-        state, values = self.repeated_update(state, "encoder_generator", self.objective,
+        state, values = self.repeated_update(state, "generator_encoder", self.objective,
                                              [(images[0], latents[0])])
-        return state, {"encoder_generator": values}
+        return state, {"generator_encoder": values}
 
     def score(self, state, codes):
         """D(x) from E(x): its mean over dimensions (eq. 8) or the head T (eq. 5)."""

@@ -25,12 +25,12 @@ def _channels(cfg):
 
 
 def build_encoder(cfg):
-    """E: image -> R^z_dim. Its mean over dimensions is the discriminator's score (eq. 8)."""
+    """E: image -> R^latent_dim. Its mean over dimensions is the discriminator's score (eq. 8)."""
     if cfg.architecture in mlp.POINT_ARCHITECTURES:  # E is the discriminator: D's layers
         x = keras.Input((mlp.POINT_DIM,), name="point", dtype=io_dtype())
         h = mlp.body(x, cfg.architecture, "discriminator", cfg.hidden_units,
                      lambda: layers.LeakyReLU(negative_slope=cfg.leaky_slope))
-        z = mlp.output_layer(cfg.z_dim, "to_latent", io_dtype(), cfg.architecture)(h)
+        z = mlp.output_layer(cfg.latent_dim, "to_latent", io_dtype(), cfg.architecture)(h)
         return keras.Model(x, z, name="encoder")
     x = keras.Input((cfg.resolution, cfg.resolution, 3), name="image", dtype=io_dtype())
     h = x
@@ -40,13 +40,13 @@ def build_encoder(cfg):
         if i > 0:  # no BatchNorm on the first block (DCGAN)
             h = batch_norm(f"block{i}_norm")(h)
         h = leaky_relu(cfg.leaky_slope)(h)
-    z = layers.Dense(cfg.z_dim, kernel_initializer=_normal(), name="to_latent", dtype=io_dtype())(layers.Flatten()(h))
+    z = layers.Dense(cfg.latent_dim, kernel_initializer=_normal(), name="to_latent", dtype=io_dtype())(layers.Flatten()(h))
     return keras.Model(x, z, name="encoder")
 
 
 def build_head(cfg):
     """T of eq. 5: a separate score D(x) = T(E(x)), the option in place of avg(E(x))."""
-    codes = keras.Input((cfg.z_dim,), name="codes", dtype=io_dtype())
+    codes = keras.Input((cfg.latent_dim,), name="codes", dtype=io_dtype())
     return keras.Model(codes, layers.Dense(1, kernel_initializer=_normal(), name="score", dtype=io_dtype())(codes),
                        name="head")
 
@@ -59,7 +59,7 @@ def _normalise(h, z, cfg, name):
     h = batch_norm(name, center=False, scale=False)(h)
 
     def modulation(kind):
-        m = layers.Dense(cfg.z_dim, activation="relu", name=f"{name}_{kind}_hidden")(z)
+        m = layers.Dense(cfg.latent_dim, activation="relu", name=f"{name}_{kind}_hidden")(z)
         return layers.Reshape((1, 1, channels))(layers.Dense(channels, name=f"{name}_{kind}")(m))
 
     return h * (modulation("gamma") + 1) + modulation("beta")
@@ -68,12 +68,12 @@ def _normalise(h, z, cfg, name):
 def build_generator(cfg):
     """G: z -> image in [-1, 1]."""
     if cfg.architecture in mlp.POINT_ARCHITECTURES:
-        z = keras.Input((cfg.z_dim,), name="z", dtype=io_dtype())
+        z = keras.Input((cfg.latent_dim,), name="z", dtype=io_dtype())
         h = mlp.body(z, cfg.architecture, "generator", cfg.hidden_units, layers.ReLU)
         point = mlp.output_layer(mlp.POINT_DIM, "to_point", io_dtype(), cfg.architecture)(h)
         return keras.Model(z, point, name="generator")
     channels = _channels(cfg)[::-1]
-    z = keras.Input((cfg.z_dim,), name="z", dtype=io_dtype())
+    z = keras.Input((cfg.latent_dim,), name="z", dtype=io_dtype())
     h = layers.Dense(4 * 4 * channels[0], kernel_initializer=_normal(), name="from_latent")(z)
     h = layers.Reshape((4, 4, channels[0]))(h)
     h = layers.ReLU()(_normalise(h, z, cfg, "from_latent_norm"))

@@ -70,7 +70,7 @@ def replay_ogan(fixture, run, variant, dtype):
 
     c, opt = fixture["config"], run["optimizer"]
     assert (opt["name"], opt["momentum"], opt["centered"], opt["epsilon"]) == ("RMSprop", 0.0, False, 1e-7), opt
-    cfg = make_config("paper", resolution=c["resolution"], z_dim=c["z_dim"], batch_size=c["batch"],
+    cfg = make_config("paper", resolution=c["resolution"], latent_dim=c["z_dim"], batch_size=c["batch"],
                       learning_rate=opt["learning_rate"], rmsprop_rho=opt["rho"], precision=dtype,
                       **OGAN_VARIANTS[variant])
     model = OGAN(cfg)
@@ -82,7 +82,7 @@ def replay_ogan(fixture, run, variant, dtype):
         x = np.random.RandomState(100 + s).uniform(-1, 1, (c["batch"], c["resolution"], c["resolution"], 3))
         z = np.random.RandomState(200 + s).standard_normal((c["batch"], c["z_dim"]))
         state, losses = model.round(state, x[None].astype(dtype), z[None].astype(dtype))
-        loss, gap, rho = engine.to_numpy(losses)["encoder_generator"][0]
+        loss, gap, rho = engine.to_numpy(losses)["generator_encoder"][0]
         steps.append({"loss": float(loss), "t_loss": float(gap), "z_corr": float(rho)})
     return model, order, engine.to_numpy(state), check, {"steps": steps}
 

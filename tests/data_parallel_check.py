@@ -91,13 +91,13 @@ def ogan_trains():
     keras.utils.set_random_seed(0)
     model = OGAN(ogan_config.make_config("tiny"))
     model.use_devices(2)
-    traced, whole_round = [], model._whole_round
-    model._whole_round = lambda *args: traced.append(1) or whole_round(*args)
+    traced, whole_round = [], model._checked_round
+    model._checked_round = lambda *args: traced.append(1) or whole_round(*args)
     start = state = model.initial_state()
     history = []
     for r in range(3):
         state, losses, finite = model.train_round(state, *model.place_batches(_inputs(model, r)))
-        history.append(engine.to_numpy(losses["encoder_generator"]).tolist())
+        history.append(engine.to_numpy(losses["generator_encoder"]).tolist())
         if r == 0:
             first_traces = len(traced)  # TensorFlow traces the round once per replica
     state = engine.to_numpy(state)

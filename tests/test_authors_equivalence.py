@@ -157,7 +157,7 @@ def test_ogan_networks_have_the_authors_parameter_counts(variant):
     with open(OGAN) as f:
         fixture = json.load(f)
     c = fixture["config"]
-    model = Model(make_config("paper", resolution=c["resolution"], z_dim=c["z_dim"], batch_size=c["batch"],
+    model = Model(make_config("paper", resolution=c["resolution"], latent_dim=c["z_dim"], batch_size=c["batch"],
                               **CONFIGS[variant]))
     ours = {n: int(sum(np.prod(v.shape) for v in m.trainable_variables)) for n, m in model.nets.items()}
     assert ours == fixture["variants"][variant]["float64"]["params"]

@@ -25,7 +25,7 @@ def test_two_losses_on_one_optimizer_give_their_own_results_fused_and_unfused():
     model, x, z = _tiny_ogan()
     state = model.initial_state()
 
-    def named(loss):  # the values an encoder_generator update logs, the loss first
+    def named(loss):  # the values an generator_encoder update logs, the loss first
         return {"total": loss, "score_gap": 0.0 * loss, "rho": 0.0 * loss}
 
     def mean_code(state, inputs):
@@ -39,7 +39,7 @@ def test_two_losses_on_one_optimizer_give_their_own_results_fused_and_unfused():
     expected = [float(engine.to_numpy(loss(state, (x, z))[0]["total"])) for loss in (mean_code, mean_square_code)]
     assert abs(expected[0] - expected[1]) > 1e-6
     # Unfused: each update kind its own program, called in turn.
-    unfused = [float(engine.to_numpy(model.repeated_update(state, "encoder_generator", loss, [(x, z)])[1])[0, 0])
+    unfused = [float(engine.to_numpy(model.repeated_update(state, "generator_encoder", loss, [(x, z)])[1])[0, 0])
                for loss in (mean_code, mean_square_code)]
     np.testing.assert_allclose(unfused, expected, rtol=1e-5)
 
@@ -47,7 +47,7 @@ def test_two_losses_on_one_optimizer_give_their_own_results_fused_and_unfused():
     def both(state):
         model._inlining.active = True
         try:
-            return [model.repeated_update(state, "encoder_generator", loss, [(x, z)])[1]
+            return [model.repeated_update(state, "generator_encoder", loss, [(x, z)])[1]
                     for loss in (mean_code, mean_square_code)]
         finally:
             model._inlining.active = False
@@ -64,15 +64,15 @@ def test_an_update_binds_its_values_by_name_and_refuses_a_loss_that_names_others
         codes, state = model.call(state, "encoder", inputs[0], training=True)
         return {"rho": ops.mean(codes) * 0.0 + 3.0, "total": ops.mean(codes), "score_gap": ops.mean(codes) * 0.0 + 2.0}, state
 
-    values = engine.to_numpy(model.repeated_update(state, "encoder_generator", shuffled, [(x, z)])[1])
+    values = engine.to_numpy(model.repeated_update(state, "generator_encoder", shuffled, [(x, z)])[1])
     assert values.shape == (1, 3) and values[0, 1:].tolist() == [2.0, 3.0]  # score_gap, rho, as loss_names say
 
     def misnamed(state, inputs):
         codes, state = model.call(state, "encoder", inputs[0], training=True)
         return {"total": ops.mean(codes), "gap": ops.mean(codes)}, state
 
-    with pytest.raises(ValueError, match=r"encoder_generator loss returns \['gap', 'total'\], not a value for each"):
-        model.repeated_update(state, "encoder_generator", misnamed, [(x, z)])
+    with pytest.raises(ValueError, match=r"generator_encoder loss returns \['gap', 'total'\], not a value for each"):
+        model.repeated_update(state, "generator_encoder", misnamed, [(x, z)])
 
 
 def test_computation_key_tells_functions_apart_by_what_they_close_over_and_default_to():

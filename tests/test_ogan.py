@@ -19,7 +19,7 @@ def test_parameter_counts_at_128():
 
 @pytest.mark.parametrize("resolution", [32, 64, 128, 256])
 def test_shapes(resolution):
-    cfg = OGANConfig(resolution=resolution, width=0.0625, z_dim=16).validate()
+    cfg = OGANConfig(resolution=resolution, width=0.0625, latent_dim=16).validate()
     g, e = build_generator(cfg), build_encoder(cfg)
     x = np.asarray(g(np.zeros((2, 16), "float32")))
     assert x.shape == (2, resolution, resolution, 3)
@@ -87,13 +87,13 @@ def test_reconstruction_codes_are_standardised():
 
 
 def test_self_modulated_generator():
-    cfg = OGANConfig(resolution=32, width=0.0625, z_dim=8, kernel_size=4,
+    cfg = OGANConfig(resolution=32, width=0.0625, latent_dim=8, kernel_size=4,
                      generator_norm="self-modulated").validate()
     g = build_generator(cfg)
     assert g.get_layer("to_image").kernel.shape[:2] == (4, 4)
     # Each of G's 3 norms (16, 8 and 4 channels) loses BatchNorm's own scale and offset and
     # gains gamma(z) and beta(z): Dense(z, 8) -> Dense(8, channels), twice.
-    plain = build_generator(OGANConfig(resolution=32, width=0.0625, z_dim=8, kernel_size=4).validate())
+    plain = build_generator(OGANConfig(resolution=32, width=0.0625, latent_dim=8, kernel_size=4).validate())
     extra = sum(2 * (8 * 8 + 8 + 8 * c + c) - 2 * c for c in (16, 8, 4))
     assert g.count_params() == plain.count_params() + extra
 
@@ -131,14 +131,14 @@ def test_separate_head_trains_with_the_encoder():
     assert model.network_names == ("generator", "encoder", "head")
     start = model.initial_state()
     state, losses_ = model.round(start, x, z)
-    assert np.isfinite(np.asarray(losses_["encoder_generator"])).all()
+    assert np.isfinite(np.asarray(losses_["generator_encoder"])).all()
     for net in model.network_names:
         assert any(not np.allclose(a, b) for a, b in zip(start["params"][net], state["params"][net])), net
 
 
 def _gradients(term, adversarial="linear"):
     """Gradients of one loss term with respect to E's and G's weights, on a tiny model."""
-    cfg = OGANConfig(resolution=32, width=0.0625, z_dim=8).validate()
+    cfg = OGANConfig(resolution=32, width=0.0625, latent_dim=8).validate()
     e, g = build_encoder(cfg), build_generator(cfg)
     values = lambda m: [np.asarray(v.numpy()) for v in m.trainable_variables]
     fixed = lambda m: [np.asarray(v.numpy()) for v in m.non_trainable_variables]
@@ -187,20 +187,40 @@ def _ogan_run(out, steps, resume=False):
     cfg = make_config("tiny", ema_decays=(0.9,))  # averages too are saved and resumed
     model = OGAN(cfg)
     train, test = data.split(data.digits_images(32)[:400])
-    sampler = data.RoundSampler(train, cfg.batch_size, 1, 1, cfg.z_dim, seed=1, mirror=False)
+    sampler = data.RoundSampler(train, cfg.batch_size, 1, 1, cfg.latent_dim, seed=1, mirror=False)
     meta = {"config": dataclasses.asdict(cfg), "seed": 1}
     state, _ = loop.train(model, sampler, test, str(out), meta, steps, resume=resume,
                           checkpoint_every=10, sample_every=1000, verbose=0)
     return state
 
 
+def _as_written_before_the_renames(ckpt_dir):
+    """The newest checkpoint rewritten with the names older versions used (`z_dim`, the
+    optimizer "encoder_generator"), so that resuming it tests that they still load."""
+    import json
+
+    from common import checkpoint
+
+    path = checkpoint.list_checkpoints(str(ckpt_dir))[-1]
+    with np.load(path) as f:
+        arrays = {k.replace("optimizers/generator_encoder/", "optimizers/encoder_generator/"): f[k] for k in f.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["config"]["z_dim"] = meta["config"].pop("latent_dim")
+    arrays["meta"] = np.array(json.dumps(meta))
+    assert any(k.startswith("optimizers/encoder_generator/") for k in arrays)
+    np.savez(path, **arrays)
+
+
 def test_training_raises_the_correlation_and_resumes_exactly(tmp_path):
+    """Training raises rho, and a run stopped half-way resumes to the same losses and weights,
+    from a checkpoint written under the names older versions used."""
     import json
 
     from common import checkpoint
 
     straight = _ogan_run(tmp_path / "a", 40)
     _ogan_run(tmp_path / "b", 20)
+    _as_written_before_the_renames(tmp_path / "b" / "checkpoints")
     resumed = _ogan_run(tmp_path / "b", 40, resume=True)
     rows = lambda d: [json.loads(l) for l in open(d / "losses.jsonl")]
     a, b = rows(tmp_path / "a"), rows(tmp_path / "b")

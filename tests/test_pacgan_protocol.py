@@ -61,8 +61,8 @@ def test_a_round_moves_the_batchnorm_statistics_and_feeds_d_training_mode_fakes(
 
 def test_ogan_under_the_protocol_trains_with_adam_on_pacgans_networks():
     model = OGAN(ogan_config("pacgan", steps=8))
-    assert model.nets["encoder"].count_params() == 405_000 + 1608  # D's body, then 200 -> z_dim 8
-    assert type(model.optimizers["encoder_generator"]).__name__ == "Adam"
+    assert model.nets["encoder"].count_params() == 405_000 + 1608  # D's body, then 200 -> latent_dim 8
+    assert type(model.optimizers["generator_encoder"]).__name__ == "Adam"
 
 
 def test_the_simultaneous_gan_takes_both_gradients_at_the_same_weights():

@@ -71,8 +71,8 @@ def test_float16_step_with_overflowing_gradients_changes_only_the_scale():
     for net in model.network_names:
         for a, b in zip(state["params"][net], new_state["params"][net]):
             np.testing.assert_array_equal(a, b)
-    assert float(new_state["loss_scale"]["encoder_generator"]["scale"]) == pytest.approx(1.5e38)
-    assert float(new_state["optimizers"]["encoder_generator"]["step"]) == 0
+    assert float(new_state["loss_scale"]["generator_encoder"]["scale"]) == pytest.approx(1.5e38)
+    assert float(new_state["optimizers"]["generator_encoder"]["step"]) == 0
 
 
 @pytest.mark.parametrize("name", ["aegan", "ogan"])
