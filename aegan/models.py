@@ -42,6 +42,16 @@ class RoundModel(PureModel):
         labels = [np.asarray(label, self.io_dtype) for label in (c.real_label, c.fake_label) * 2]
         return self.repeated_update(state, network, loss, list(zip(batches, labels)))
 
+    def one_sided_round(self, state, faker, sources, discriminator, reals, optimizer, loss_fn, inputs):
+        """A baseline's round, one adversarial half of AEGAN's: `faker`'s fakes of the two `sources`
+        batches; the discriminator's 4 updates on reals and fakes in turn; then `optimizer`'s 4
+        updates of loss_fn, one per `inputs` batch."""
+        make = self.compiled("fakes", lambda s, a, b: self.fakes_of(s, faker, [a, b]))
+        fake_a, fake_b = make(state, *sources)
+        state, d = self.discriminator_updates(state, discriminator, [reals[0], fake_a, reals[1], fake_b])
+        state, other = self.repeated_update(state, optimizer, loss_fn, inputs)
+        return state, {discriminator: d, optimizer: other}
+
     def fakes_of(self, state, network, batches):
         """A network's outputs for the round's fakes, one per batch. In inference mode, as the
         authors' `predict` (one call on the batches joined: the same math). With the config's
@@ -147,13 +157,10 @@ class GAN(RoundModel):
     loss_names = {"discriminator_image": ["loss"], "generator": ["adversarial_image_generated"]}
 
     def round(self, state, images, latents):
-        generate = self.compiled("fakes", lambda s, a, b: self.fakes_of(s, "generator", [a, b]))
-        x_hat_a, x_hat_b = generate(state, latents[0], latents[1])
-        state, dx = self.discriminator_updates(state, "discriminator_image",
-                                               [images[0], x_hat_a, images[1], x_hat_b])
-        state, g = self.repeated_update(state, "generator", self.generator_loss,
-                                        [latents[i] for i in range(2, 6)])
-        return state, {"discriminator_image": dx, "generator": g}
+        # AEGAN's image half: Dx on x and G(z) in turn, then G against it.
+        return self.one_sided_round(state, "generator", [latents[0], latents[1]], "discriminator_image",
+                                    [images[0], images[1]], "generator", self.generator_loss,
+                                    [latents[i] for i in range(2, 6)])
 
     def generator_loss(self, state, z):
         # eq. 2 for G.
@@ -195,11 +202,11 @@ class SimultaneousGAN(GAN):
     def discriminator_loss(self, state, inputs):
         # eq. 2 for D, in PacGAN's form: the real and the fake terms of one batch each, summed.
         x, z = inputs
-        c = self.cfg
         generated, state = self.call(state, "generator", z, training=True)
         logits, state = self.call(state, "discriminator_image", ops.concatenate([x, generated]), training=True)
         real, fake = _split(logits, 2)
-        return {"loss": losses.adversarial_loss(real, c.real_label) + losses.adversarial_loss(fake, c.fake_label)}, state
+        loss = losses.adversarial_loss(real, self.cfg.real_label) + losses.adversarial_loss(fake, self.cfg.fake_label)
+        return {"loss": loss}, state
 
 
 class AAE(RoundModel):
@@ -218,13 +225,10 @@ class AAE(RoundModel):
                   "generator_encoder": ["total", "image_reconstruction", "adversarial_latent_encoded"]}
 
     def round(self, state, images, latents):
-        encode = self.compiled("fakes", lambda s, a, b: self.fakes_of(s, "encoder", [a, b]))
-        z_hat_a, z_hat_b = encode(state, images[0], images[1])
-        state, dz = self.discriminator_updates(state, "discriminator_latent",
-                                               [latents[0], z_hat_a, latents[1], z_hat_b])
-        state, ge = self.repeated_update(state, "generator_encoder", self.autoencoder_loss,
-                                         [images[i] for i in range(2, 6)])
-        return state, {"discriminator_latent": dz, "generator_encoder": ge}
+        # AEGAN's latent half: Dz on z and E(x) in turn, then G and E as an autoencoder against it.
+        return self.one_sided_round(state, "encoder", [images[0], images[1]], "discriminator_latent",
+                                    [latents[0], latents[1]], "generator_encoder", self.autoencoder_loss,
+                                    [images[i] for i in range(2, 6)])
 
     def autoencoder_loss(self, state, x):
         # eq. 6 (image term) + eq. 4 for G and E.

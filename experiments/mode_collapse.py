@@ -51,7 +51,7 @@ from collapse import datasets, measure, protocols, reports
 from runs import registry
 
 
-def main(argv=None):
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help=f"{', '.join(datasets.DATASETS)}, or a folder or zip of images")
     p.add_argument("--models", default=",".join(registry.names(in_benchmark=True)),
@@ -77,8 +77,11 @@ def main(argv=None):
                    help="O-GAN's lambda_2 of eq. 11 (default: its preset's; 0 trains it as a plain GAN)")
     p.add_argument("--cache-dir", default=os.path.join(_setup.ROOT, "results", "cache"))
     p.add_argument("--out", required=True)
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
 
+
+def checked(args):
+    """(model names, seeds, the 2-D mixture's name or None) of valid flags; a UserError otherwise."""
     from common import UserError
 
     names = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -91,8 +94,6 @@ def main(argv=None):
         value = getattr(args, flag)
         if value is not None and value < least:
             raise UserError(f"--{flag.replace('_', '-')} must be at least {least}, not {value}")
-    seeds = range(args.first_seed, args.first_seed + args.seeds)
-    seed_words = f"{args.seeds} seeds" if args.first_seed == 0 else f"seeds {seeds[0]}-{seeds[-1]}"
     points = args.data if datasets.is_points(args.data) else None
     if args.seeds_per_program > 1:
         from common import engine
@@ -103,10 +104,19 @@ def main(argv=None):
             raise UserError("--seeds-per-program needs KERAS_BACKEND=jax (the seeds are mapped with jax.vmap)")
     if args.corr_weight is not None and "ogan" not in names:
         raise UserError("--corr-weight is O-GAN's: give --models ogan")
-    configs = {m: protocols.build(m, args.preset, args.steps, points, args.protocol, args.corr_weight) for m in names}
-    resolution = None
     if points and args.steps is None:
         raise UserError("give --steps for the 2-D benchmark")
+    return names, range(args.first_seed, args.first_seed + args.seeds), points
+
+
+def main(argv=None):
+    from common import UserError
+
+    args = parse_args(argv)
+    names, seeds, points = checked(args)
+    seed_words = f"{args.seeds} seeds" if args.first_seed == 0 else f"seeds {seeds[0]}-{seeds[-1]}"
+    configs = {m: protocols.build(m, args.preset, args.steps, points, args.protocol, args.corr_weight) for m in names}
+    resolution = None
     if not points:
         resolutions = {cfg.resolution for cfg in configs.values()}
         if len(resolutions) != 1:
