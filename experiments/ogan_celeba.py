@@ -6,7 +6,7 @@
 
 Presets: paper (128x128, Table 1), authors (4x4 kernels, self-modulated BatchNorm in G, weight
 averages 0.999 and 0.9999 for sampling, codes x 0.9), 256 (z 256, batch 48, correlation weight
-1), small (32x32, half the channels, correlation weight 2: minutes on 2 CPU cores), tiny (tests).
+1), small (32x32, half the channels: minutes on 2 CPU cores), tiny (tests).
 
 Images are centre-cropped to a square before resizing (CelebA's aligned faces, LSUN);
 `--no-center-crop` keeps square sources untouched.
