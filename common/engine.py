@@ -87,7 +87,11 @@ if BACKEND == "jax":
         else:
             _remove_unreadable_programs(folder, "-cache", decompress_executable)
         jax.config.update("jax_compilation_cache_dir", folder)
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)  # what is worth a file
+        # Every program is worth a file: building the paper-config AEGAN compiles 83 small
+        # initializer programs (0.1-0.3 s each), which a restart then loads in 2 s instead of
+        # compiling in 10-25 s (docs/performance.md, "Starting and restarting").
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
         return folder
 
     _cache_hits = [0]
