@@ -7,8 +7,9 @@ For each model (AEGAN, its GAN and AAE baselines, O-GAN, each through its traini
 backend, the `tiny` preset is trained for --steps steps from the same seed by the commit (checked
 out in a temporary git worktree) and by this tree; then a run the commit trained to half the
 steps is resumed by this tree to the end. Each line says whether the loss logs (every column but
-the wall time) and the final checkpoints' arrays are equal. Exit status 1 when any differ: a change meant to keep behaviour, such as a
-restructuring, is checked by running this against the commit before it.
+the wall time) and the final checkpoints' arrays are equal. Exit status 1 when any differ: a
+change meant to keep behaviour, such as a restructuring, is checked by running this against the
+commit before it.
 """
 
 import argparse
