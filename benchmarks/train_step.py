@@ -8,9 +8,9 @@ FLOPs, TFLOP/s, MFU, and whether the input pipeline keeps up.
     python benchmarks/train_step.py --models aegan --presets paper --cpu-compile both   # TF on CPU
     KERAS_BACKEND=jax python benchmarks/train_step.py --models aegan --presets paper --round unrolled,looped,per-update
 
-`--round` times the round compiled as one program with every update unrolled (what long runs
-train on a CPU), as one program with each repeated update one loop body (`looped`), or as one
-program per update (`per-update`, what short runs train).
+`--round` times the round as one program with every update unrolled (`unrolled`), as one
+program with each repeated update one loop body (`looped`), or as one program per kind of
+update (`per-update`, what short runs train), the round programs of common/model.py.
 Under TensorFlow on a CPU each model is timed with XLA and as a TF graph without it
 (`--cpu-compile both`, the default there: training chooses between them by measuring,
 common/cpu_compile.py), and the CPU's model is printed.
@@ -40,28 +40,9 @@ import keras
 import numpy as np
 
 from common import cpu_compile, engine
+from common.model import ROUND_PROGRAMS
 from common.data import RoundSampler
 from runs import registry
-
-
-def forward_flops(model):
-    """Multiply-add FLOPs of one sample through a Keras model's Conv2D and Dense layers."""
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            _, h, w, c_out = layer.output.shape
-            kh, kw, c_in, _ = layer.kernel.shape
-            total += 2 * h * w * kh * kw * c_in * c_out
-        elif isinstance(layer, keras.layers.Dense):
-            total += 2 * int(np.prod(layer.kernel.shape))
-    return total
-
-
-def round_flops(model, batch):
-    """Model FLOPs of one round (the model's `round_calls`), or None where it has none."""
-    if model.round_calls is None:
-        return None
-    return sum(forward_flops(model.nets[n]) * batches * batch * passes for n, batches, passes in model.round_calls)
 
 
 def pipeline_rounds_per_second(model, cfg, rounds=20):
@@ -79,11 +60,6 @@ def pipeline_rounds_per_second(model, cfg, rounds=20):
     return rounds / (time.perf_counter() - t)
 
 
-# How the round is compiled (--round): a fused round unrolled or looped (PureModel.round_program),
-# or one program per update (the unfused round).
-ROUND_WAYS = {"unrolled": ("unrolled", True), "looped": ("looped", True), "per-update": ("unrolled", False)}
-
-
 def bench(name, preset, rounds, ways=("unrolled",), peak_tflops=None, precision="float32", devices=1,
           profile=None, compile_mode="both"):
     keras.utils.set_random_seed(0)
@@ -92,18 +68,17 @@ def bench(name, preset, rounds, ways=("unrolled",), peak_tflops=None, precision=
     devices = model.use_devices(devices)
     modes = ("xla", "graph") if compile_mode == "both" else (compile_mode,)
     for way in ways:
-        kind, fuse = ROUND_WAYS[way]
-        model.set_round_program(kind)
+        model.set_round_program(way)  # as a long run's round (fused: the training loop's 200+ rounds)
         for mode in modes if cpu_compile.applies(model) else (None,):
             label = f", {way}"
             if mode:
                 model.forget_programs()
                 model.set_compile_mode(mode == "xla")
                 label += f", {'XLA' if mode == 'xla' else 'TF graph without XLA'} on {cpu_compile.cpu_name()}"
-            _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, devices, profile, label)
+            _time(model, name, preset, cfg, rounds, peak_tflops, precision, devices, profile, label)
 
 
-def _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, devices, profile, label):
+def _time(model, name, preset, cfg, rounds, peak_tflops, precision, devices, profile, label):
     state = model.initial_state()
     rng = np.random.default_rng(0)
     b, r = cfg.batch_size, cfg.resolution
@@ -111,7 +86,7 @@ def _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, device
     zs = rng.standard_normal((model.latents_per_round, b, model.latent_dim)).astype(np.float32)
     xla_flops = engine.program_flops(model._checked_round, state, imgs, zs) if devices == 1 else None
     imgs, zs = model.place_batches((imgs, zs))
-    round_fn = lambda state, imgs, zs: model.train_round(state, imgs, zs, fuse)
+    round_fn = model.train_round  # as a long run's round: its round program decides
     print(f"{name} {preset}: compiling and running the first round{label} ...", flush=True)
     t = time.perf_counter()
     state, losses, _ = round_fn(state, imgs, zs)
@@ -126,7 +101,7 @@ def _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, device
     steps = model.steps_per_round
     per_round = (time.perf_counter() - t) / rounds  # with --profile, the tracing's cost included
     per_step = per_round / steps
-    flops = round_flops(model, b) or xla_flops
+    flops = model.round_flops() or xla_flops
     counted = "model" if model.round_calls else "XLA"
     tflops = flops / per_round / 1e12 if flops else 0.0
     mfu = (f", MFU {tflops / (peak_tflops * devices):.1%} (peak {peak_tflops:g} TFLOP/s x {devices})"
@@ -139,7 +114,7 @@ def _time(model, name, preset, cfg, rounds, fuse, peak_tflops, precision, device
           f"{pipeline * per_round:.0f}x the step's need; batch {b}, {r}x{r}, {precision}, "
           f"{keras.backend.backend()} on {devices} device{'s' if devices > 1 else ''} "
           f"({engine.device_names()[0]}), "
-          f"{'one program per round' if fuse or devices > 1 else 'one program per update'}{label}]",
+          f"{'one program per round' if devices > 1 else model.round_program + ' round'}{label}]",
           flush=True)
 
 
@@ -161,9 +136,9 @@ def main():
     p.add_argument("--profile", help="folder: a trace of the timed rounds per model, for TensorBoard's profile tab")
     args = p.parse_args()
     ways = args.round.split(",")
-    unknown = [w for w in ways if w not in ROUND_WAYS]
+    unknown = [w for w in ways if w not in ROUND_PROGRAMS]
     if unknown:
-        p.error(f"--round {','.join(unknown)}: expected of {', '.join(ROUND_WAYS)}")
+        p.error(f"--round {','.join(unknown)}: expected of {', '.join(ROUND_PROGRAMS)}")
     for preset in args.presets.split(","):
         for name in args.models.split(","):
             bench(name, preset, args.rounds, ways, args.peak_tflops, args.precision, args.devices, args.profile,

@@ -63,21 +63,39 @@ def at_boundary(first_step, last_step, every):
     return last_step // every > (first_step - 1) // every
 
 
-def choose_round_program(requested="auto", recorded=None):
-    """How a fused round runs its repeated updates (PureModel.round_program): as requested
-    ("unrolled" or "looped"); for "auto", as the resumed run recorded, else "looped" on a GPU or
-    TPU and "unrolled" on a CPU. On a CPU the unrolled round runs far faster (the tiny AEGAN's
-    2.7x; XLA:CPU runs convolutions in a loop body far off its fast path) and its compile time
-    is paid once per run. On an accelerator a loop costs a few kernel launches (microseconds)
-    against milliseconds of work per update, and the looped AEGAN round compiles in 0.41x the
-    time (docs/performance.md, "Round programs")."""
+# Under JAX on a CPU, a long run's round is one program per kind of update (round program
+# "per-update") where a round has at least this many model FLOPs (PureModel.round_flops), and one
+# unrolled program below. Measured on a 2-core AMD EPYC without AVX-512 (docs/performance.md,
+# "Round programs"): at the AEGAN paper config (1,765 GFLOP a round) the per-update programs ran
+# 11.9 s/step against 12.8 unrolled, and a restart loads them in seconds where the unrolled
+# round's program takes 45 s to load; at the small preset (54 GFLOP) the unrolled round ran
+# 311 ms/step against 407.
+PER_UPDATE_MIN_FLOPS = 1e12
+
+
+def choose_round_program(requested="auto", recorded=None, round_flops=None):
+    """How a long run's round runs (PureModel.round_program): as requested ("unrolled",
+    "looped" or "per-update"); for "auto", as the resumed run recorded, else "looped" on a GPU or
+    TPU, and on a CPU "per-update" under JAX for a round of PER_UPDATE_MIN_FLOPS model FLOPs or
+    more (`round_flops`), else "unrolled".
+
+    On a CPU the unrolled round runs far faster than the looped one (the tiny AEGAN's 2.7x;
+    XLA:CPU runs convolutions in a loop body far off its fast path). Where a round's updates are
+    large, one program per update runs as fast, and XLA:CPU loads small programs from the cache in
+    seconds, a big one in tens of seconds. On an accelerator a loop costs a few kernel launches
+    (microseconds) against milliseconds of work per update, and the looped AEGAN round compiles
+    in 0.41x the time (docs/performance.md, "Round programs")."""
     if requested not in ("auto", *ROUND_PROGRAMS):
-        raise UserError(f"round program {requested!r}: expected auto, {' or '.join(ROUND_PROGRAMS)}")
+        raise UserError(f"round program {requested!r}: expected auto, {', '.join(ROUND_PROGRAMS)}")
     if requested != "auto":
         return requested
     if recorded in ROUND_PROGRAMS:
         return recorded
-    return "looped" if engine.on_accelerator() else "unrolled"
+    if engine.on_accelerator():
+        return "looped"
+    if engine.BACKEND == "jax" and round_flops is not None and round_flops >= PER_UPDATE_MIN_FLOPS:
+        return "per-update"
+    return "unrolled"
 
 
 def _raise_keyboard_interrupt(signum, frame):
@@ -188,7 +206,8 @@ class _Loop:
         under TensorFlow XLA or a graph; each recorded in its checkpoints."""
         model = self.model
         self.fused = self.last_round >= FUSE_MIN_ROUNDS  # not rounds left: a resumed run computes as an unbroken one
-        model.set_round_program(choose_round_program(round_program, self.recorded.get("round_program")))
+        model.set_round_program(choose_round_program(round_program, self.recorded.get("round_program"),
+                                                     model.round_flops()))
         model.report_programs = bool(self.verbose)
         self.metas = [{**meta, "round_program": model.round_program} for meta in self.metas]
         if self.first_round < self.last_round and cpu_compile.applies(model):

@@ -20,7 +20,7 @@ from common import UserError, engine
 from common.images import GridLayout
 from common.optimizer import LossScale, every_finite
 
-ROUND_PROGRAMS = ("unrolled", "looped")  # PureModel.round_program
+ROUND_PROGRAMS = ("unrolled", "looped", "per-update")  # PureModel.round_program
 
 
 class PureModel:
@@ -40,10 +40,12 @@ class PureModel:
     # TensorFlow on CPU: XLA (True) or a TF graph. Long runs set it by measuring both
     # (common/cpu_compile.py); short ones keep this default.
     xla_on_cpu = True
-    # How a fused round runs an update repeated several times: "unrolled" (each repeat its own
-    # copy in the program; the CPU's choice, where XLA:CPU runs convolutions inside a loop body
-    # far off its fast path) or "looped" (one body looped over the repeats: a program a
-    # fraction of the size). Set with set_round_program; the loop's `round_program` chooses.
+    # How a long run's round runs: one program with each repeat of an update its own copy
+    # ("unrolled"; XLA:CPU runs convolutions inside a loop body far off its fast path), one
+    # program with one body looped over the repeats ("looped": a fraction of the size), or one
+    # program per kind of update, called once per repeat ("per-update": small programs, which
+    # XLA:CPU loads from the cache in seconds where it takes the unrolled round's 45). Set with
+    # set_round_program; the loop's `choose_round_program` chooses.
     round_program = "unrolled"
     report_programs = False  # print each program's first call (common/loop.py sets it)
 
@@ -232,8 +234,9 @@ class PureModel:
         self.xla_on_cpu = xla_on_cpu
 
     def set_round_program(self, kind):
-        """"unrolled" or "looped" (`round_program`): how a fused round runs its repeated updates.
-        Both compute the same round (tests/test_round_programs.py); programs are kept per kind."""
+        """"unrolled", "looped" or "per-update" (`round_program`): how a long run's round runs.
+        All compute the same round (tests/test_round_programs.py); programs are kept per kind.
+        Several devices always run one program, "per-update" unrolled."""
         if kind not in ROUND_PROGRAMS:
             raise ValueError(f"round program {kind!r}: expected one of {', '.join(ROUND_PROGRAMS)}")
         self.round_program = kind
@@ -266,17 +269,18 @@ class PureModel:
     def train_round(self, state, images, latents, fused=True):
         """One round for the training loop: (new state, losses, whether every weight is finite).
 
-        Fused, the round's updates, unrolled (no loop for XLA to run), and the finite check
+        Fused, the round's updates (unrolled or looped, `round_program`) and the finite check
         are one compiled program: one call per round.
-        Otherwise each kind of update is its own program, called in turn: it runs slower but
-        compiles about 3x faster, which wins for short runs (common/loop.py).
+        Otherwise, or where `round_program` is "per-update", each kind of update is its own
+        program, called in turn: small rounds run slower so, but it compiles about 2x faster,
+        which wins for short runs (common/loop.py), and a restart loads it in seconds.
         """
         if self.data_parallel:  # always one program: it runs on every device
             key = ("round", "data parallel", self.round_program)
             if key not in self._compiled:
                 self._compiled[key] = self.data_parallel.compile_round(self._traced_as_now(self._checked_round))
             return self._compiled[key](state, images, latents)
-        if not fused:
+        if not fused or self.round_program == "per-update":
             new_state, losses = self.round(state, images, latents)
             return new_state, losses, self.compiled("all_finite", all_finite)(new_state)
         return self.compiled("round", self._checked_round)(state, images, latents)
@@ -322,6 +326,14 @@ class PureModel:
         finally:
             self._inlining.active = False
         return new_state, losses, all_finite(new_state)
+
+    def round_flops(self):
+        """Model FLOPs of one round: the `round_calls` (convolution and dense layers; backward =
+        2x forward), or None where the model has none."""
+        if self.round_calls is None:
+            return None
+        return sum(forward_flops(self.nets[n]) * batches * self.cfg.batch_size * passes
+                   for n, batches, passes in self.round_calls)
 
     # -- inference ---------------------------------------------------------------------
 
@@ -386,6 +398,19 @@ def computation_key(fn):
     defaults = tuple(key_of(v) for v in (fn.__defaults__ or ()))
     keyword_defaults = tuple((k, key_of(v)) for k, v in sorted((fn.__kwdefaults__ or {}).items()))
     return ("function", code, closed, defaults, keyword_defaults)
+
+
+def forward_flops(network):
+    """Multiply-add FLOPs of one sample through a Keras model's Conv2D and Dense layers."""
+    total = 0
+    for layer in network.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            _, h, w, c_out = layer.output.shape
+            kh, kw, c_in, _ = layer.kernel.shape
+            total += 2 * h * w * kh * kw * c_in * c_out
+        elif isinstance(layer, keras.layers.Dense):
+            total += 2 * int(np.prod(layer.kernel.shape))
+    return total
 
 
 def all_finite(state):

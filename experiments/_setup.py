@@ -46,10 +46,12 @@ def add_run_flags(p):
     p.add_argument("--cpu-compile", default="auto", choices=("auto", "xla", "graph"),
                    help="TensorFlow on a CPU: XLA or a graph without it; auto (default) times both once "
                         "on this machine and caches the faster under --cache-dir")
-    p.add_argument("--round-program", default="auto", choices=("auto", "unrolled", "looped"),
-                   help="a long run's round, one program: every update unrolled, or each repeated update "
-                        "one loop body (a smaller program, faster to compile, slower on a CPU); auto "
-                        "(default): looped on a GPU or TPU, unrolled on a CPU, as a resumed run chose")
+    p.add_argument("--round-program", default="auto", choices=("auto", "unrolled", "looped", "per-update"),
+                   help="a long run's round: one program with every update unrolled, one with each repeated "
+                        "update one loop body (smaller, faster to compile, slower on a CPU), or one program "
+                        "per kind of update (small programs: quick to compile and to load at a restart); auto "
+                        "(default): looped on a GPU or TPU; on a CPU per-update under JAX for rounds of 1 "
+                        "TFLOP or more, else unrolled; as a resumed run chose")
     p.add_argument("--devices", type=int, help="devices to train on, the batch split over them "
                                                "(default: all, or as many as divide the batch size)")
     p.add_argument("--cache-dir", default=os.path.join(ROOT, "results", "cache"))

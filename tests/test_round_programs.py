@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import keras
+import numpy as np
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,18 +40,43 @@ def test_gan_and_aae_rounds_are_the_same_unrolled_looped_and_per_update():
     _assert_same_round(measured["aae"], 2)
 
 
-def test_auto_loops_on_an_accelerator_unrolls_on_a_cpu_and_keeps_what_a_resumed_run_chose(monkeypatch):
+def test_auto_loops_on_an_accelerator_and_on_a_cpu_splits_large_rounds_under_jax_and_keeps_what_a_resumed_run_chose(
+        monkeypatch):
     from common import UserError, engine, loop
 
+    large, small = loop.PER_UPDATE_MIN_FLOPS, loop.PER_UPDATE_MIN_FLOPS / 2
     monkeypatch.setattr(engine, "on_accelerator", lambda: False)
     assert loop.choose_round_program() == "unrolled"
-    assert loop.choose_round_program("auto", recorded="looped") == "looped"
+    assert loop.choose_round_program(round_flops=small) == "unrolled"
+    assert loop.choose_round_program(round_flops=large) == ("per-update" if engine.BACKEND == "jax" else "unrolled")
+    assert loop.choose_round_program("auto", recorded="looped", round_flops=large) == "looped"
     assert loop.choose_round_program("looped", recorded="unrolled") == "looped"
+    assert loop.choose_round_program("per-update", round_flops=small) == "per-update"
     monkeypatch.setattr(engine, "on_accelerator", lambda: True)
-    assert loop.choose_round_program() == "looped"
+    assert loop.choose_round_program(round_flops=large) == "looped"
     assert loop.choose_round_program("auto", recorded="unrolled") == "unrolled"
     with pytest.raises(UserError, match="round program 'scan'"):
         loop.choose_round_program("scan")
+
+
+def test_the_per_update_round_program_runs_a_long_runs_round_as_one_program_per_kind_of_update():
+    from aegan.config import make_config
+    from runs import registry
+
+    keras.utils.set_random_seed(0)
+    model = registry.build(make_config("tiny", model="gan", architecture="mlp", hidden_units=8, mirror=False))
+    state = model.initial_state()
+    images = np.zeros((model.images_per_round, 4, 2), np.float32)
+    latents = np.ones((model.latents_per_round, 4, model.latent_dim), np.float32)
+    model.set_round_program("per-update")
+    per_update, _, finite = model.train_round(state, images, latents, fused=True)
+    assert bool(finite)
+    assert sorted({key[0] for key in model._compiled}) == ["all_finite", "fakes", "update discriminator_image",
+                                                           "update generator"]
+    unfused, _, _ = model.train_round(state, images, latents, fused=False)  # a short run's round
+    for a, b in zip(keras.tree.flatten(per_update), keras.tree.flatten(unfused)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert model.round_flops() > 0
 
 
 def test_a_run_records_its_round_program_and_a_resume_keeps_it(tmp_path):
