@@ -39,7 +39,7 @@ def rows(out):
 
 def start(args, out, cache, extra, limit):
     """(seconds to the end of the first round, a later round's seconds, the run's "CPU compile:"
-    lines) of one start."""
+    and "program ...: compiled/loaded" lines) of one start."""
     command = [sys.executable, os.path.join(ROOT, "experiments", args.script), "--preset", args.preset,
                "--steps", str(args.steps), *(["--data", args.data] if args.data else []), "--cache-dir", cache, "--out", out,
                "--checkpoint-every", str(args.steps), "--sample-every", str(args.steps), *args.extra, *extra]
@@ -65,7 +65,7 @@ def start(args, out, cache, extra, limit):
     logged = rows(out)[before:]
     if not seen or len(logged) < 2:
         sys.exit(f"error: the run did not log two rounds within {limit} s:\n{''.join(text)[-2000:]}")
-    chosen = [line for line in "".join(text).splitlines() if line.startswith("CPU compile:")]
+    chosen = [line for line in "".join(text).splitlines() if line.startswith(("CPU compile:", "program "))]
     return seen[0], float(logged[1]["seconds"]) - float(logged[0]["seconds"]), chosen
 
 
@@ -91,7 +91,7 @@ def main():
             first, later, chosen = start(args, out, cache, extra, args.limit)
             print(f"{label}: first round done {first:.1f} s after process start; a later round "
                   f"{later:.1f} s; the start beyond a round {first - later:.1f} s", flush=True)
-            for line in chosen:  # under TensorFlow on a CPU: XLA or a graph, and why
+            for line in chosen:  # each program's first call; under TensorFlow on a CPU, XLA or a graph
                 print(f"    {line}", flush=True)
 
 

@@ -111,6 +111,23 @@ if BACKEND == "jax":
         """How the programs first called since `programs_found()` gave found_before were made."""
         return "loaded from the cache" if programs_found() > found_before else "compiled"
 
+    _STAGES = {"/jax/core/compile/jaxpr_trace_duration": "traced",  # JAX's own records of its stages
+               "/jax/core/compile/jaxpr_to_mlir_module_duration": "traced",
+               "/jax/core/compile/backend_compile_duration": "xla"}
+    _stage_seconds = {"traced": 0.0, "xla": 0.0}
+
+    def _add_stage_seconds(event, duration, **_):
+        if event in _STAGES:
+            _stage_seconds[_STAGES[event]] += duration
+
+    jax.monitoring.register_event_duration_secs_listener(_add_stage_seconds)
+
+    def stage_seconds():
+        """Seconds spent so far tracing programs (Python to XLA's input) and in XLA (compiling
+        them, or loading them from the cache): {"traced": s, "xla": s}, to compare before and
+        after a program's first call."""
+        return dict(_stage_seconds)
+
     def enable_float64():
         """JAX computes in float64 only with x64 switched on (process-wide; float32 arrays stay float32).
 
@@ -312,6 +329,10 @@ elif BACKEND == "tensorflow":
         if found_before is None:
             return "compiled"
         return "compiled" if programs_found() > found_before else "loaded from the cache"
+
+    def stage_seconds():
+        """{}: TensorFlow records no split of a first call into tracing and XLA."""
+        return {}
 
     def enable_float64():
         """Nothing to do: TensorFlow computes in float64 wherever the arrays are float64."""

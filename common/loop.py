@@ -98,18 +98,34 @@ def choose_round_program(requested="auto", recorded=None, round_flops=None):
     return "unrolled"
 
 
-def _raise_keyboard_interrupt(signum, frame):
-    raise KeyboardInterrupt
+class _Termination:
+    """SIGTERM's handler. Outside the rounds it raises KeyboardInterrupt at once. During them it
+    marks the request, and the loop stops after the program in flight (`requested`): an
+    exception raised wherever the main thread happens to be can land inside a library's own code
+    and be lost there (a SIGTERM during a per-update JAX round was lost so, and the run trained on)."""
+
+    in_rounds = False
+    requested = False
+
+    def __call__(self, signum, frame):
+        if not self.in_rounds:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+_termination = _Termination()
 
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
-    """SIGTERM raises KeyboardInterrupt (a checkpoint is written), where this is the main thread."""
+    """SIGTERM stops the run as KeyboardInterrupt does (a checkpoint is written), where this is
+    the main thread (`_Termination`)."""
     import signal
 
     term = None
+    _termination.in_rounds = _termination.requested = False
     try:
-        term = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        term = signal.signal(signal.SIGTERM, _termination)
     except ValueError:  # not the main thread: SIGTERM keeps its handler
         pass
     try:
@@ -117,6 +133,16 @@ def _sigterm_as_interrupt():
     finally:
         if term is not None:
             signal.signal(signal.SIGTERM, term)
+
+
+@contextlib.contextmanager
+def _rounds():
+    """While the loop trains: a SIGTERM stops it after the program in flight (`_Termination`)."""
+    _termination.in_rounds = True
+    try:
+        yield
+    finally:
+        _termination.in_rounds = False
 
 
 def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
@@ -225,14 +251,17 @@ class _Loop:
         try:
             calls = sampler.prefetch(self.first_round, self.last_round, place=self.model.place_batches, spans=spans)
             starts = (a for a, _ in spans) if spans else range(self.first_round, self.last_round)
-            for i, (r0, (imgs, zs)) in enumerate(zip(starts, calls)):
-                first_step = self.steps_now[0] + 1
-                shown = self._log(r0, *self._call(imgs, zs, spans is not None), kept_by_program=spans is not None)
-                if i == 0 and self.verbose:  # where a slow start spends its time
-                    print(f"first {'call' if spans else 'round'} done in {time.perf_counter() - started:.1f} s "
-                          "(its programs' tracing and compiling or loading included)", flush=True)
-                bar.update(self.steps_now[0], values=shown)
-                self._write(first_step, checkpoint_every, sample_every)
+            with _rounds():
+                for i, (r0, (imgs, zs)) in enumerate(zip(starts, calls)):
+                    first_step = self.steps_now[0] + 1
+                    shown = self._log(r0, *self._call(imgs, zs, spans is not None), kept_by_program=spans is not None)
+                    if i == 0 and self.verbose:  # where a slow start spends its time
+                        print(f"first {'call' if spans else 'round'} done in {time.perf_counter() - started:.1f} s "
+                              "(its programs' tracing and compiling or loading included)", flush=True)
+                    bar.update(self.steps_now[0], values=shown)
+                    self._write(first_step, checkpoint_every, sample_every)
+                    if _termination.requested:
+                        raise KeyboardInterrupt
         except KeyboardInterrupt:
             self._interrupted()
         except Exception as error:

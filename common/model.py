@@ -206,13 +206,17 @@ class PureModel:
         def first_call_reported(*args):
             if called:
                 return program(*args)
-            found, started = engine.programs_found(), time.perf_counter()
+            found, stages, started = engine.programs_found(), engine.stage_seconds(), time.perf_counter()
             out = program(*args)
             called.append(True)
             if self.report_programs:
                 xla = engine.BACKEND == "jax" or self.xla_on_cpu or engine.on_accelerator()
-                print(f"program {name}: {engine.how_built(found, xla)}, first call in "
-                      f"{time.perf_counter() - started:.1f} s", flush=True)
+                how = engine.how_built(found, xla)
+                total = time.perf_counter() - started
+                spent = {k: v - stages[k] for k, v in engine.stage_seconds().items()}
+                parts = (f": traced in {spent['traced']:.1f} s, {how.split()[0]} in {spent['xla']:.1f} s, "
+                         f"ran in {total - spent['traced'] - spent['xla']:.1f} s") if spent else ""
+                print(f"program {name}: {how}, first call in {total:.1f} s{parts}", flush=True)
             return out
 
         return first_call_reported

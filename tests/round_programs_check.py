@@ -1,6 +1,6 @@
 """Runs in its own process (tests/test_round_programs.py; JAX's float64 switch is process-wide):
 one round of each named model computed three ways from the same state and batches, in float64:
-fused and unrolled, fused and looped (`round_program`), and one program per update. Prints one
+unrolled, looped and per-update (`round_program`, each as a long run's round). Prints one
 JSON object: per model, the largest relative difference of each way from the unrolled round
 (every weight, statistic, optimizer slot and loss), and how many loops each fused program traced.
 
@@ -47,7 +47,7 @@ def compare(name):
     engine.scan = counting_scan
     results = {}
     for way, kind, fused in (("unrolled", "unrolled", True), ("looped", "looped", True),
-                             ("per update", "unrolled", False)):
+                             ("per update", "per-update", True)):
         model.set_round_program(kind)
         loops.append(0)
         new_state, losses, finite = engine.to_numpy(model.train_round(model.initial_state(), images, latents, fused))
