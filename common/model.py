@@ -200,7 +200,9 @@ class PureModel:
 
     def _reporting_first_call(self, name, program):
         """program, whose first call prints how it was made and how long that took, where
-        `report_programs` is set (the training loop sets it)."""
+        `report_programs` is set (the training loop sets it); under JAX, also its seconds of
+        tracing and of compiling or loading. (JAX returns before the program has run: its run
+        counts in the first round's time, which the loop prints.)"""
         called = []
 
         def first_call_reported(*args):
@@ -214,8 +216,7 @@ class PureModel:
                 how = engine.how_built(found, xla)
                 total = time.perf_counter() - started
                 spent = {k: v - stages[k] for k, v in engine.stage_seconds().items()}
-                parts = (f": traced in {spent['traced']:.1f} s, {how.split()[0]} in {spent['xla']:.1f} s, "
-                         f"ran in {total - spent['traced'] - spent['xla']:.1f} s") if spent else ""
+                parts = f": traced in {spent['traced']:.1f} s, {how.split()[0]} in {spent['xla']:.1f} s" if spent else ""
                 print(f"program {name}: {how}, first call in {total:.1f} s{parts}", flush=True)
             return out
 
