@@ -40,8 +40,8 @@ import keras
 import numpy as np
 
 from common import cpu_compile, engine
-from common.model import ROUND_PROGRAMS
 from common.data import RoundSampler
+from common.model import ROUND_PROGRAMS
 from runs import registry
 
 
