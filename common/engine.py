@@ -50,8 +50,19 @@ if BACKEND == "jax":
         """fn(params, *args) -> (loss, aux)  becomes  f(params, *args) -> ((loss, aux), grads)."""
         return jax.value_and_grad(fn, has_aux=True)
 
-    def compile_function(fn, xla_on_cpu=True):
-        return jax.jit(fn)  # JAX always compiles with XLA
+    # How XLA:CPU compiles a program of one update or less (`compile_function`'s `quick`): LLVM's
+    # optimization level 1 instead of XLA's default 3. Measured on a 2-core AMD EPYC without
+    # AVX-512 (docs/performance.md, "Round programs"): the AEGAN paper config's per-update programs
+    # compiled in 27.7 s instead of 49.6 and ran as fast (their convolutions are library calls,
+    # which the level does not touch); the small preset's in 27.8 s instead of 60.6. The whole
+    # unrolled round keeps the default: at the small preset it ran 268 against 287 ms/step so.
+    # Level 0 was refused: its float32 results left the default's by 0.68 in 3 tiny rounds.
+    QUICK_CPU_COMPILE = {"xla_backend_optimization_level": 1}
+
+    def compile_function(fn, xla_on_cpu=True, quick=False):
+        """fn as one XLA program (JAX always compiles with XLA); `quick` (a program of one update
+        or less, PureModel.compiled): on a CPU, compiled with QUICK_CPU_COMPILE."""
+        return jax.jit(fn, compiler_options=QUICK_CPU_COMPILE if quick and not on_accelerator() else None)
 
 
     def to_numpy(tree):
@@ -248,9 +259,10 @@ elif BACKEND == "tensorflow":
         makes TensorFlow read its XLA flags, which keep_compiled_programs may still have to set."""
         return bool(tf.config.list_physical_devices("GPU"))
 
-    def compile_function(fn, xla_on_cpu=True):
+    def compile_function(fn, xla_on_cpu=True, quick=False):
         """A graph function, XLA-compiled on GPU, and on CPU when xla_on_cpu (otherwise TF's own CPU
-        kernels run the graph; common/cpu_compile.py decides which by measuring)."""
+        kernels run the graph; common/cpu_compile.py decides which by measuring). `quick` changes
+        nothing here: TensorFlow takes XLA's options for the whole process (XLA_FLAGS), not per program."""
         return tf.function(fn, jit_compile=on_accelerator() or xla_on_cpu, reduce_retracing=True)
 
 

@@ -182,19 +182,20 @@ class PureModel:
                 for d in self.ema_decays}}
         return state, ops.stack([ops.cast(values[n], self.io_dtype) for n in value_names])
 
-    def compiled(self, name, fn):
+    def compiled(self, name, fn, whole_rounds=False):
         """fn compiled once per model: a round calls each kind of update several times.
 
         A program is kept under its name, what it computes (`computation_key`) and the compile
         mode: the same name given another function, or a closure over other values, compiles a
         program of its own, never reuses another's. Inside a fused round (train_round) fn is returned as it is,
-        to be part of that program.
+        to be part of that program. A program of one update or less compiles quick
+        (engine.compile_function); one of `whole_rounds` with XLA's full optimization.
         """
         if getattr(self._inlining, "active", False):
             return fn
         key = (name, computation_key(fn), self.xla_on_cpu, self.round_program)
         if key not in self._compiled:
-            program = engine.compile_function(self._traced_as_now(fn), self.xla_on_cpu)
+            program = engine.compile_function(self._traced_as_now(fn), self.xla_on_cpu, quick=not whole_rounds)
             self._compiled[key] = self._reporting_first_call(name, program)
         return self._compiled[key]
 
@@ -288,7 +289,7 @@ class PureModel:
         if not fused or self.round_program == "per-update":
             new_state, losses = self.round(state, images, latents)
             return new_state, losses, self.compiled("all_finite", all_finite)(new_state)
-        return self.compiled("round", self._checked_round)(state, images, latents)
+        return self.compiled("round", self._checked_round, whole_rounds=True)(state, images, latents)
 
     def train_rounds(self, state, images, latents, batched=False):
         """Several rounds as one compiled program, looped inside it: images (R, images_per_round,
@@ -306,8 +307,9 @@ class PureModel:
         wider, not longer, which a GPU that a 2-D round leaves almost idle can absorb.
         """
         if batched:
-            return self.compiled("rounds_batched", engine.vmap(self._scanned_rounds))(state, images, latents)
-        return self.compiled("rounds", self._scanned_rounds)(state, images, latents)
+            return self.compiled("rounds_batched", engine.vmap(self._scanned_rounds), whole_rounds=True)(
+                state, images, latents)
+        return self.compiled("rounds", self._scanned_rounds, whole_rounds=True)(state, images, latents)
 
     def _scanned_rounds(self, state, images, latents):
         """train_rounds' program: _checked_round over the leading axis, stopping at a bad round."""

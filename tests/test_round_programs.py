@@ -79,6 +79,38 @@ def test_the_per_update_round_program_runs_a_long_runs_round_as_one_program_per_
     assert model.round_flops() > 0
 
 
+def test_programs_of_one_update_compile_quick_and_whole_rounds_with_full_optimization(monkeypatch):
+    """engine.compile_function's `quick` (under JAX on a CPU, LLVM's level 1) is asked for every
+    program of one update or less, never for a fused round or several rounds in one program."""
+    from aegan.config import make_config
+    from common import engine
+    from runs import registry
+
+    asked, compile_function = [], engine.compile_function
+
+    def recording(fn, xla_on_cpu=True, quick=False):
+        asked.append(quick)
+        return compile_function(fn, xla_on_cpu, quick)
+
+    monkeypatch.setattr(engine, "compile_function", recording)
+    keras.utils.set_random_seed(0)
+    model = registry.build(make_config("tiny", model="gan", architecture="mlp", hidden_units=8, mirror=False))
+    state = model.initial_state()
+    images = np.zeros((model.images_per_round, 4, 2), np.float32)
+    latents = np.ones((model.latents_per_round, 4, model.latent_dim), np.float32)
+    model.set_round_program("per-update")
+    model.train_round(state, images, latents, fused=True)
+    assert asked == [True] * 4, asked  # fakes, two kinds of update, all_finite
+    for kind in ("unrolled", "looped"):
+        asked.clear()
+        model.set_round_program(kind)
+        model.train_round(state, images, latents, fused=True)
+        assert asked == [False], (kind, asked)
+    asked.clear()
+    model.train_rounds(state, images[None], latents[None])
+    assert asked == [False], asked
+
+
 def test_a_run_records_its_round_program_and_a_resume_keeps_it(tmp_path):
     from aegan.config import make_config
     from collapse import mixtures
