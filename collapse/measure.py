@@ -52,7 +52,7 @@ def measure_checkpoints(name, seed, model, run_dir, benchmark):
     rows = []
     for path in checkpoint.list_checkpoints(os.path.join(run_dir, "checkpoints")):
         meta, flat = checkpoint.read(path)
-        state = checkpoint.unflatten(flat, model.initial_state())
+        state = checkpoint.unflatten(flat, model.state_template())
         row = run_row(name, seed, meta["step"], model, state, run_dir, benchmark, samples=f"samples-{meta['step']}.npy")
         rows.append(row)
         tqdm.write(json.dumps(row))

@@ -57,7 +57,7 @@ def train_run(name, seed, cfg, out, benchmark, preset, curve_every=None, rounds_
     latest, done = finished(run_dir, cfg.steps)
     if done:
         tqdm.write(f"{run_dir}: finished at step {latest[1]['step']}, evaluating")
-        return model, checkpoint.unflatten(latest[2], model.initial_state()), latest[1]["step"]
+        return model, checkpoint.unflatten(latest[2], model.state_template()), latest[1]["step"]
     tqdm.write(f"{run_dir}: training {name}, seed {seed}, {cfg.steps} steps")
     every, keep = checkpoint_schedule(cfg, curve_every)
     state, _ = runs.fit(model, benchmark.train, benchmark.test, run_dir, source=benchmark.source, seed=seed,

@@ -23,13 +23,14 @@ from common import data
 @dataclasses.dataclass
 class Run:
     """One run: its sampler (its data and seed), held-out data, folder, meta and the initial
-    state of its model (built under its own seed)."""
+    state of its model (built under its own seed; None: the model's, computed only where the run
+    starts at step 0)."""
 
     sampler: data.RoundSampler
     test_images: np.ndarray
     out_dir: str
     meta: dict
-    initial_state: dict
+    initial_state: dict = None
 
 
 class BatchedSampler:

@@ -168,7 +168,7 @@ def train(model, sampler, test_images, out_dir, meta, steps, resume=False,
         raise RunError("several rounds per call run on one device: train on several with one round per call")
     writes = engine.process_index() == 0
     with prepared([out_dir] if writes else []), _sigterm_as_interrupt():
-        loop = _Loop(model, [Run(sampler, test_images, out_dir, meta, model.initial_state())], steps, resume,
+        loop = _Loop(model, [Run(sampler, test_images, out_dir, meta)], steps, resume,
                      verbose, batched=False, writes=writes, skip_nonfinite=skip_nonfinite)
         loop.choose_programs(round_program, cpu_compile_mode, cache_dir, rounds_per_call)
         state, step = loop.run(checkpoint_every, sample_every, keep, rounds_per_call)

@@ -58,7 +58,7 @@ class PureModel:
         self.precision = getattr(cfg, "precision", "float32")
         if self.precision == "float64":
             engine.enable_float64()
-        with dtype_policy(self.precision):
+        with dtype_policy(self.precision), engine.weights_on_demand():  # computed by initial_state
             self.nets = self.build_networks(cfg)
             self.io_dtype = io_dtype()
         self.loss_scale = LossScale() if self.precision == "mixed_float16" else None
@@ -109,10 +109,18 @@ class PureModel:
 
     def initial_state(self):
         """Every array that training changes: weights, noise-layer seeds, optimizer slots."""
-        params = {n: _values(m.trainable_variables) for n, m in self.nets.items()}
+        return self._state(_values)
+
+    def state_template(self):
+        """initial_state's arrays in zeros, their shapes and dtypes the same: what a checkpoint is
+        read into, without computing a network's initial weights (engine.weights_on_demand)."""
+        return self._state(lambda variables: [np.zeros(v.shape, v.dtype) for v in variables])
+
+    def _state(self, values):
+        params = {n: values(m.trainable_variables) for n, m in self.nets.items()}
         state = {
             "params": params,
-            "buffers": {n: _values(m.non_trainable_variables) for n, m in self.nets.items()},
+            "buffers": {n: values(m.non_trainable_variables) for n, m in self.nets.items()},
             "optimizers": {name: opt.init([p for n in self.optimizer_groups[name][0] for p in params[n]])
                            for name, opt in self.optimizers.items()},
         }

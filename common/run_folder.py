@@ -292,10 +292,11 @@ def prepared(out_dirs):
         yield
 
 
-def resume_point(model, out_dir, config, resume, initial_state):
+def resume_point(model, out_dir, config, resume, initial_state=None):
     """(state, step, the checkpoint's meta) a run starts from: with `resume`, its newest
     checkpoint, refused where it was made with other settings; else (or without one) its
-    initial state at step 0. A folder that holds a run is not trained over without `resume`."""
+    initial state at step 0 (None: the model's own, computed only then). A folder that holds a
+    run is not trained over without `resume`."""
     ckpt_dir = os.path.join(out_dir, "checkpoints")
     latest = checkpoint.load_latest(ckpt_dir)
     if latest and not resume:
@@ -304,7 +305,7 @@ def resume_point(model, out_dir, config, resume, initial_state):
     if not latest:
         if resume:
             print(f"--resume: no checkpoint in {ckpt_dir}, starting from step 0")
-        return initial_state, 0, {}
+        return model.initial_state() if initial_state is None else initial_state, 0, {}
     path, meta, flat = latest
     if meta.get("weights_only"):
         raise RunError(f"{path} holds weights only ({' and '.join(meta['weights_only'])}; no "
@@ -313,7 +314,7 @@ def resume_point(model, out_dir, config, resume, initial_state):
     defaults = {f.name: f.default for f in dataclasses.fields(model.cfg)} if dataclasses.is_dataclass(model.cfg) else {}
     check_resumable(meta, {k: v for k, v in config.items() if k != "steps"}, defaults)
     print(f"resuming from {path} at step {meta['step']}")
-    return checkpoint.unflatten(flat, initial_state), meta["step"], meta
+    return checkpoint.unflatten(flat, model.state_template()), meta["step"], meta
 
 
 def disk_error(error, ckpt_dir):

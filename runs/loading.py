@@ -35,5 +35,5 @@ def load_run(run_dir):
     if meta.get("weights_only"):  # experiments/export_weights.py: the sampling networks alone
         state = checkpoint.restore_weights(flat, model.initial_state(), meta["weights_only"])
     else:
-        state = checkpoint.unflatten(flat, model.initial_state())
+        state = checkpoint.unflatten(flat, model.state_template())
     return model, state, {**meta, "checkpoint": path}

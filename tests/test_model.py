@@ -88,3 +88,32 @@ def test_computation_key_tells_functions_apart_by_what_they_close_over_and_defau
     model, _, _ = _tiny_ogan()
     assert computation_key(model.objective) == computation_key(model.objective)
     assert computation_key(model.objective) != computation_key(model.encode)
+
+
+@pytest.mark.parametrize("name", ["aegan", "ogan"])
+def test_a_model_computes_its_initial_weights_only_when_read_and_the_same_as_built_eagerly(name, monkeypatch):
+    """engine.weights_on_demand: building runs no initializer (under JAX, traces no program); the
+    state then read is the one that building with every weight computed at once gives, at every
+    read; and state_template has its structure, shapes and dtypes."""
+    import contextlib
+
+    from runs import registry
+
+    def build():
+        keras.utils.set_random_seed(0)
+        return registry.build(registry.get(name).make_config("tiny"))
+
+    traced = engine.stage_seconds().get("traced")
+    model = build()
+    assert engine.stage_seconds().get("traced") == traced  # None under TensorFlow
+    state = model.initial_state()
+    monkeypatch.setattr(engine, "weights_on_demand", contextlib.nullcontext)
+    eager = build().initial_state()
+    flat, flat_eager = keras.tree.flatten(state), keras.tree.flatten(eager)
+    assert len(flat) == len(flat_eager) > 0
+    for a, b, again in zip(flat, flat_eager, keras.tree.flatten(model.initial_state()), strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, again)
+    template = keras.tree.flatten(model.state_template())
+    assert [(np.shape(a), np.asarray(a).dtype) for a in template] == [(np.shape(a), np.asarray(a).dtype) for a in flat]
+    assert not any(np.any(np.asarray(a)) for a in template)
