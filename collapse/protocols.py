@@ -45,14 +45,13 @@ def finished(run_dir, steps):
 def train_run(name, seed, cfg, out, benchmark, preset, curve_every=None, rounds_per_call=1, cache_dir=None):
     """(model, state, step) of one run: trained (or resumed) to cfg.steps, or, already finished,
     read from where it stopped (a run trained further earlier is measured there)."""
-    import keras
     from tqdm.auto import tqdm
 
     import runs
-    from common import checkpoint
+    from common import checkpoint, engine
 
     run_dir = run_path(out, name, seed)
-    keras.utils.set_random_seed(seed)
+    engine.set_random_seed(seed)
     model = registry.build(cfg)
     latest, done = finished(run_dir, cfg.steps)
     if done:
@@ -70,9 +69,8 @@ def train_run(name, seed, cfg, out, benchmark, preset, curve_every=None, rounds_
 def train_batched(names, seeds, configs, out, benchmark, seeds_per_program, curve_every=None, rounds_per_call=100):
     """The 2-D runs not yet finished, `seeds_per_program` seeds of a model at a time, each group as
     one program (common/batched_runs.py); train_run then reads them as runs trained alone."""
-    import keras
-
     import runs
+    from common import engine
 
     for name in names:
         cfg = configs[name]
@@ -82,7 +80,7 @@ def train_batched(names, seeds, configs, out, benchmark, seeds_per_program, curv
             print(f"training {name}, seeds {', '.join(map(str, group))} as one program, {cfg.steps} steps")
             models = []
             for seed in group:
-                keras.utils.set_random_seed(seed)
+                engine.set_random_seed(seed)
                 models.append(registry.build(cfg))
             every, keep = checkpoint_schedule(cfg, curve_every)
             runs.fit_batched(models, group, benchmark.train, benchmark.test, [run_path(out, name, s) for s in group],

@@ -94,7 +94,7 @@ def train(cfg, args, out, default_data):
             print(f"compiled programs kept in {kept} (--no-program-cache: compile afresh)")
     train_images, test_images, source = training.load_split(args.data, cfg.resolution, default_data,
                                                             args.center_crop, args.cache_dir)
-    keras.utils.set_random_seed(args.seed)
+    engine.set_random_seed(args.seed)
     model = registry.build(cfg)
     devices = model.use_devices(args.devices)
     across = f" in {processes} processes" if processes > 1 else ""
