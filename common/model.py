@@ -286,8 +286,9 @@ class PureModel:
         Fused, the round's updates (unrolled or looped, `round_program`) and the finite check
         are one compiled program: one call per round.
         Otherwise, or where `round_program` is "per-update", each kind of update is its own
-        program, called in turn: small rounds run slower so, but it compiles about 2x faster,
-        which wins for short runs (common/loop.py), and a restart loads it in seconds.
+        program, called in turn: small rounds run slower so, but on a CPU it compiles in a
+        quarter to a third of the time (quick, engine.QUICK_CPU_COMPILE), which wins for short runs
+        (common/loop.py), and a restart loads it in seconds.
         """
         if self.data_parallel:  # always one program: it runs on every device
             key = ("round", "data parallel", self.round_program)
