@@ -59,15 +59,20 @@ def test_auto_loops_on_an_accelerator_and_on_a_cpu_splits_large_rounds_under_jax
         loop.choose_round_program("scan")
 
 
-def test_the_per_update_round_program_runs_a_long_runs_round_as_one_program_per_kind_of_update():
+def _tiny_gan():
+    """A tiny 2-D GAN (4 programs a per-update round), its initial state and a round's batches."""
     from aegan.config import make_config
     from runs import registry
 
     keras.utils.set_random_seed(0)
     model = registry.build(make_config("tiny", model="gan", architecture="mlp", hidden_units=8, mirror=False))
-    state = model.initial_state()
     images = np.zeros((model.images_per_round, 4, 2), np.float32)
     latents = np.ones((model.latents_per_round, 4, model.latent_dim), np.float32)
+    return model, model.initial_state(), images, latents
+
+
+def test_the_per_update_round_program_runs_a_long_runs_round_as_one_program_per_kind_of_update():
+    model, state, images, latents = _tiny_gan()
     model.set_round_program("per-update")
     per_update, _, finite = model.train_round(state, images, latents, fused=True)
     assert bool(finite)
@@ -82,9 +87,7 @@ def test_the_per_update_round_program_runs_a_long_runs_round_as_one_program_per_
 def test_programs_of_one_update_compile_quick_and_whole_rounds_with_full_optimization(monkeypatch):
     """engine.compile_function's `quick` (under JAX on a CPU, LLVM's level 1) is asked for every
     program of one update or less, never for a fused round or several rounds in one program."""
-    from aegan.config import make_config
     from common import engine
-    from runs import registry
 
     asked, compile_function = [], engine.compile_function
 
@@ -93,11 +96,7 @@ def test_programs_of_one_update_compile_quick_and_whole_rounds_with_full_optimiz
         return compile_function(fn, xla_on_cpu, quick)
 
     monkeypatch.setattr(engine, "compile_function", recording)
-    keras.utils.set_random_seed(0)
-    model = registry.build(make_config("tiny", model="gan", architecture="mlp", hidden_units=8, mirror=False))
-    state = model.initial_state()
-    images = np.zeros((model.images_per_round, 4, 2), np.float32)
-    latents = np.ones((model.latents_per_round, 4, model.latent_dim), np.float32)
+    model, state, images, latents = _tiny_gan()
     model.set_round_program("per-update")
     model.train_round(state, images, latents, fused=True)
     assert asked == [True] * 4, asked  # fakes, two kinds of update, all_finite
