@@ -110,9 +110,11 @@ if BACKEND == "jax":
         from keras.src.backend.common import global_state  # that list: Keras has no public name for it
 
         pending = list(global_state.get_global_attribute("uninitialized_variables") or [])
-        with keras.StatelessScope(initialize_variables=False):
-            yield
-        global_state.set_global_attribute("uninitialized_variables", pending)
+        try:
+            with keras.StatelessScope(initialize_variables=False):
+                yield
+        finally:
+            global_state.set_global_attribute("uninitialized_variables", pending)
 
     def keep_compiled_programs(folder):
         """Compiled programs written to, and read back from, `folder` (JAX's persistent compilation
