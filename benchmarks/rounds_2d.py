@@ -85,7 +85,7 @@ def main():
             cfg = build(name, "small", 400_000, "ring8", protocol)
             models, samplers = [], []
             for seed in range(max(seed_counts)):
-                keras.utils.set_random_seed(seed)
+                engine.set_random_seed(seed)
                 models.append(registry.build(cfg))
                 samplers.append(data.RoundSampler(data_points, cfg.batch_size, models[-1].images_per_round,
                                                   models[-1].latents_per_round, models[-1].latent_dim, seed,

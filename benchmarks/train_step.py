@@ -62,7 +62,7 @@ def pipeline_rounds_per_second(model, cfg, rounds=20):
 
 def bench(name, preset, rounds, ways=("unrolled",), peak_tflops=None, precision="float32", devices=1,
           profile=None, compile_mode="both"):
-    keras.utils.set_random_seed(0)
+    engine.set_random_seed(0)
     cfg = registry.get(name).make_config(preset, precision=precision)
     model = registry.build(cfg)
     devices = model.use_devices(devices)
