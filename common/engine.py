@@ -61,10 +61,21 @@ if BACKEND == "jax":
     # Level 0 was refused: its float32 results left the default's by 0.68 in 3 tiny rounds.
     QUICK_CPU_COMPILE = {"xla_backend_optimization_level": 1}
 
-    def compile_function(fn, xla_on_cpu=True, quick=False):
+    def compile_function(fn, xla_on_cpu=True, quick=False, keep=None):
         """fn as one XLA program (JAX always compiles with XLA); `quick` (a program of one update
-        or less, PureModel.compiled): on a CPU, compiled with QUICK_CPU_COMPILE."""
-        return jax.jit(fn, compiler_options=QUICK_CPU_COMPILE if quick and not on_accelerator() else None)
+        or less, PureModel.compiled): on a CPU, compiled with QUICK_CPU_COMPILE. `keep`: where
+        `keep_compiled_programs` keeps programs, a function giving (name, key) to keep this one
+        whole under, found at the next start without tracing fn (common/program_store.py), or
+        None where fn has no such key."""
+        options = QUICK_CPU_COMPILE if quick and not on_accelerator() else None
+        jitted = jax.jit(fn, compiler_options=options)
+        named = keep() if keep is not None and _kept_folder[0] is not None and jax.process_count() == 1 else None
+        if named is None:
+            return jitted
+        from common import program_store
+
+        name, key = named
+        return program_store.KeptProgram(jitted, name, (key, options), options, _kept_folder[0])
 
 
     def to_numpy(tree):
@@ -116,16 +127,25 @@ if BACKEND == "jax":
         finally:
             global_state.set_global_attribute("uninitialized_variables", pending)
 
+    _kept_folder = [None]  # keep_compiled_programs' folder
+
     def keep_compiled_programs(folder):
         """Compiled programs written to, and read back from, `folder` (JAX's persistent compilation
         cache): a second start of the same run, or of one with the same programs, loads them
         instead of compiling them again. JAX keys every program by its computation, the compile
         options and flags, the JAX version and the device. An entry that cannot be read is
-        removed first, with a warning, and compiled afresh. Returns where programs are kept: a
-        cache already named by JAX_COMPILATION_CACHE_DIR is kept instead of `folder`."""
+        removed first, with a warning, and compiled afresh. The programs that `compile_function`
+        is asked to keep are also kept whole there, found without tracing
+        (common/program_store.py). Returns where programs are kept: a cache already named by
+        JAX_COMPILATION_CACHE_DIR is kept instead of `folder`."""
+        from common import program_store
+
+        program_store.read_source()  # as this process runs it: a later edit is not kept
         if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
-            return os.environ["JAX_COMPILATION_CACHE_DIR"]
+            _kept_folder[0] = os.environ["JAX_COMPILATION_CACHE_DIR"]
+            return _kept_folder[0]
         os.makedirs(folder, exist_ok=True)
+        _kept_folder[0] = folder
         try:  # how JAX stores an entry; without it, JAX's own warning at each read
             from jax._src.compilation_cache import decompress_executable
         except ImportError:
@@ -294,10 +314,11 @@ elif BACKEND == "tensorflow":
         makes TensorFlow read its XLA flags, which keep_compiled_programs may still have to set."""
         return bool(tf.config.list_physical_devices("GPU"))
 
-    def compile_function(fn, xla_on_cpu=True, quick=False):
+    def compile_function(fn, xla_on_cpu=True, quick=False, keep=None):
         """A graph function, XLA-compiled on GPU, and on CPU when xla_on_cpu (otherwise TF's own CPU
         kernels run the graph; common/cpu_compile.py decides which by measuring). `quick` changes
-        nothing here: TensorFlow takes XLA's options for the whole process (XLA_FLAGS), not per program."""
+        nothing here: TensorFlow takes XLA's options for the whole process (XLA_FLAGS), not per
+        program. Nor does `keep`: TensorFlow traces every graph at every start."""
         return tf.function(fn, jit_compile=on_accelerator() or xla_on_cpu, reduce_retracing=True)
 
 

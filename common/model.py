@@ -8,6 +8,7 @@ The networks an update does not train are frozen by taking no gradient for them,
 """
 
 import contextlib
+import dataclasses
 import inspect
 import threading
 import time
@@ -48,6 +49,9 @@ class PureModel:
     # EPYC). Set with set_round_program; the loop's `choose_round_program` chooses.
     round_program = "unrolled"
     report_programs = False  # print each program's first call (common/loop.py sets it)
+    # The config's fields that only the training loop reads, never a program: left out of the
+    # key a program is kept under between starts (lasting_key), so that a longer run finds them.
+    loop_only_fields = ("steps",)
 
     # Weight averages, where the config asks for them (`ema_decays`): each is updated after
     # every optimizer step, saved with the state, and the first one is used for sampling.
@@ -61,6 +65,7 @@ class PureModel:
         with dtype_policy(self.precision), engine.weights_on_demand():  # computed by initial_state
             self.nets = self.build_networks(cfg)
             self.io_dtype = io_dtype()
+        self._built_nets = dict(self.nets)
         self.loss_scale = LossScale() if self.precision == "mixed_float16" else None
         self._compiled = {}
         self.data_parallel = None  # set by use_devices
@@ -203,9 +208,39 @@ class PureModel:
             return fn
         key = (name, computation_key(fn), self.xla_on_cpu, self.round_program)
         if key not in self._compiled:
-            program = engine.compile_function(self._traced_as_now(fn), self.xla_on_cpu, quick=not whole_rounds)
+            program = engine.compile_function(self._traced_as_now(fn), self.xla_on_cpu, quick=not whole_rounds,
+                                              keep=lambda: self._lasting_key(name, fn))
             self._compiled[key] = self._reporting_first_call(name, program)
         return self._compiled[key]
+
+    def _lasting_key(self, name, fn):
+        """(name, a key of the program that lasts between processes; common/program_store.py), or
+        None where fn or this model holds something that has none: that program is traced at
+        every start."""
+        from common import program_store
+
+        try:
+            return name, program_store.digest(name, program_store.value_key(fn), self.round_program,
+                                              self.xla_on_cpu, program_store.trace_settings())
+        except program_store.Unkeyable:
+            return None
+
+    def lasting_key(self):
+        """This model as program_store keys it: its classes, and its attributes by value (the
+        config, less the fields only the loop reads, `loop_only_fields`; the optimizers'
+        settings). The networks are what build_networks made from the config (their code is in
+        the key's source); a network put in their place since has no key."""
+        from common import program_store
+
+        if any(self.nets[n] is not net for n, net in self._built_nets.items()) or self.nets.keys() != self._built_nets.keys():
+            raise program_store.Unkeyable("a network other than the one build_networks made")
+        skip = ("nets", "_built_nets", "_compiled", "_inlining", "report_programs", "data_parallel",
+                "round_program", "xla_on_cpu")  # the last two: in every program's key
+        attributes = {k: v for k, v in vars(self).items() if k not in skip}
+        attributes["cfg"] = {f.name: getattr(self.cfg, f.name) for f in dataclasses.fields(self.cfg)
+                             if f.name not in self.loop_only_fields}
+        return ("model", program_store.value_key(type(self)), program_store.value_key(type(self.cfg)),
+                program_store.value_key(attributes))
 
     def _reporting_first_call(self, name, program):
         """program, whose first call prints how it was made and how long that took, where
@@ -225,7 +260,12 @@ class PureModel:
                 how = engine.how_built(found, xla)
                 total = time.perf_counter() - started
                 spent = {k: v - stages[k] for k, v in engine.stage_seconds().items()}
+                kept = getattr(program, "how", None)  # program_store.KeptProgram's
+                if kept in ("loaded", "traced and loaded"):  # loaded by program_store, not by JAX
+                    how, spent["xla"] = "loaded from the cache", total - spent.get("traced", 0.0)
                 parts = f": traced in {spent['traced']:.1f} s, {how.split()[0]} in {spent['xla']:.1f} s" if spent else ""
+                if kept == "loaded":
+                    parts = f": not traced (kept whole), loaded in {total:.1f} s"
                 print(f"program {name}: {how}, first call in {total:.1f} s{parts}", flush=True)
             return out
 

@@ -91,9 +91,9 @@ def test_programs_of_one_update_compile_quick_and_whole_rounds_with_full_optimiz
 
     asked, compile_function = [], engine.compile_function
 
-    def recording(fn, xla_on_cpu=True, quick=False):
+    def recording(fn, xla_on_cpu=True, quick=False, keep=None):
         asked.append(quick)
-        return compile_function(fn, xla_on_cpu, quick)
+        return compile_function(fn, xla_on_cpu, quick, keep)
 
     monkeypatch.setattr(engine, "compile_function", recording)
     model, state, images, latents = _tiny_gan()
