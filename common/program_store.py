@@ -16,9 +16,12 @@ also kept under a key made before tracing, from everything its computation is ma
   the device and the CPU's instruction sets.
 
 A value that cannot be keyed this way (an object of a class defined elsewhere, a function
-from a notebook) keeps its program out of this store; it is traced and found in JAX's cache.
-A program edited after the process read the source is not kept (the file times are checked
-at each write). An entry that cannot be read is removed with a warning and compiled afresh.
+from a notebook, one put in place of a function of the repository's modules) keeps its
+program out of this store; it is traced and found in JAX's cache. Not seen: data of the
+repository's modules changed at run time (a module's constant set from a notebook). A
+program edited after the process read the source is not named under the key (the file times
+are checked at each write). An entry that cannot be read is removed with a warning and
+compiled afresh.
 
 A program not found here is traced and compiled afresh, never read from JAX's cache: XLA:CPU
 cannot serialize again an executable read from there. So after a change to the repository's
@@ -166,8 +169,11 @@ def value_key(value, _seen=None):
     if isinstance(value, types.MethodType):
         return ("method", value_key(value.__func__, seen), value_key(value.__self__, seen))
     if isinstance(value, types.FunctionType):
-        return ("function", _code_key(value.__code__),
-                tuple(value_key(c.cell_contents, seen) for c in value.__closure__ or ()),
+        try:
+            closed = [c.cell_contents for c in value.__closure__ or ()]
+        except ValueError:  # a name it closes over that is not yet bound
+            raise Unkeyable(f"{value.__qualname__} closes over a name not yet bound") from None
+        return ("function", _code_key(value.__code__), tuple(value_key(c, seen) for c in closed),
                 value_key(value.__defaults__, seen), value_key(value.__kwdefaults__, seen))
     if isinstance(value, types.BuiltinFunctionType | type) and _library(value):
         return ("library", getattr(value, "__module__", ""), value.__qualname__)
@@ -275,14 +281,16 @@ class KeptProgram:
 
     def __call__(self, *args):
         if self.compiled is None:
+            if _traced(args):  # called inside another program: part of it
+                return self.jitted(*args)
             self.signature = self._signature(args)
             self.compiled = self._load_or_compile(args)
         try:
             return self.compiled(*args)
         except (TypeError, ValueError):
-            if self._signature(args) == self.signature:
+            if self._signature(args) == self.signature and not _traced(args):
                 raise
-            return self.jitted(*args)  # other types: the plain jit, traced for them
+            return self.jitted(*args)  # other types, or inside another program: the plain jit
 
     def _path(self, digest_, suffix):
         return os.path.join(self.folder, f"{_slug(self.name)}-{digest_}{suffix}")
@@ -347,6 +355,12 @@ class KeptProgram:
         except Exception:  # what XLA raises for a program it cannot serialize
             return False
         return _write_atomically(path, data)
+
+
+def _traced(args):
+    import jax
+
+    return any(isinstance(a, jax.core.Tracer) for a in jax.tree.leaves(args))
 
 
 def _remove_unreadable(path):

@@ -116,6 +116,9 @@ def test_a_kept_program_is_loaded_untraced_and_is_the_program_compiled(tmp_path,
     assert kept("b")(x, y) is not None and len(traced) == 2
     smaller = again(x[:3], y)  # other shapes: the plain jit
     np.testing.assert_allclose(np.asarray(smaller["product"]), np.tanh(x[:3] @ y), rtol=1e-5)
+    inside = kept("c")  # called inside another program: part of it
+    np.testing.assert_allclose(np.asarray(jax.jit(lambda a, b: inside(a, b)["sum"])(x, y)), expected["sum"], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(jax.jit(lambda a, b: again(a, b)["sum"])(x, y)), expected["sum"], rtol=1e-6)
 
     for name in os.listdir(folder):  # damaged entries: a warning each, and a fresh compile
         with open(os.path.join(folder, name), "wb") as file:
