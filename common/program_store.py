@@ -191,8 +191,9 @@ def value_key(value, _seen=None):
 
 
 def compile_settings():
-    """What changes a compiled program besides its computation: the versions, XLA's flags, the
-    device and the CPU's instruction sets."""
+    """What changes a compiled program besides its computation: the versions (and those of the
+    libraries Keras and JAX trace with, optree and ml_dtypes), XLA's flags, the device and the
+    CPU's instruction sets."""
     import jax
     import jaxlib
     import keras
@@ -204,7 +205,8 @@ def compile_settings():
     except OSError:
         pass
     device = jax.devices()[0]
-    return ("compile", sys.version, np.__version__, keras.__version__, jax.__version__, jaxlib.__version__,
+    helpers = tuple(getattr(sys.modules.get(name), "__version__", None) for name in ("optree", "ml_dtypes"))
+    return ("compile", sys.version, np.__version__, keras.__version__, jax.__version__, jaxlib.__version__, helpers,
             os.environ.get("XLA_FLAGS", ""), device.platform, device.device_kind,
             device.client.platform_version, platform.machine(), flags)
 
