@@ -109,6 +109,8 @@ if BACKEND == "jax":
         random.seed(seed)
         np.random.seed(seed)
 
+    WEIGHTS_BUILT = False  # building the networks leaves their initial weights to weights_on_demand
+
     @contextlib.contextmanager
     def weights_on_demand():
         """Networks built inside leave their initial weights uncomputed until read
@@ -357,6 +359,11 @@ elif BACKEND == "tensorflow":
         """Computes the initial weights as the networks are built: TensorFlow computes each
         initializer eagerly, without a program to compile (JAX: deferred until read)."""
         return contextlib.nullcontext()
+
+    # Building the networks computes their initial weights (weights_on_demand): reading them
+    # costs nothing to spare, and a state made otherwise changes TensorFlow's programs
+    # (PureModel.state_template).
+    WEIGHTS_BUILT = True
 
     def vmap(fn):
         raise UserError("several runs in one program (jax.vmap) are wired for KERAS_BACKEND=jax only; "

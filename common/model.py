@@ -118,7 +118,13 @@ class PureModel:
 
     def state_template(self):
         """initial_state's arrays in zeros, their shapes and dtypes the same: what a checkpoint is
-        read into, without computing a network's initial weights (engine.weights_on_demand)."""
+        read into, without computing a network's initial weights (engine.weights_on_demand).
+        Where building computed them (TensorFlow), initial_state itself: a resume then makes the
+        calls a first start makes before its first program, and TensorFlow's XLA cache, whose
+        keys count the graphs made before, finds that start's programs (with zeros, a resumed
+        run compiled every program again)."""
+        if engine.WEIGHTS_BUILT:
+            return self.initial_state()
         return self._state(lambda variables: [np.zeros(v.shape, v.dtype) for v in variables])
 
     def _state(self, values):
