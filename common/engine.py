@@ -41,9 +41,16 @@ def _remove_unreadable_programs(folder, suffix, parse):
         except Exception:  # whatever the parser raises on damaged bytes
             readable = False
         if not readable:
-            print(f"warning: compiled program {path} cannot be read: removed, it compiles afresh",
-                  file=sys.stderr)
-            os.remove(path)
+            remove_unreadable_program(path)
+
+
+def remove_unreadable_program(path):
+    """Remove a kept program that cannot be read, with a warning: it compiles afresh."""
+    print(f"warning: compiled program {path} cannot be read: removed, it compiles afresh", file=sys.stderr)
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 if BACKEND == "jax":
     import jax
@@ -75,7 +82,7 @@ if BACKEND == "jax":
         from common import program_store
 
         name, key = named
-        return program_store.KeptProgram(jitted, name, (key, options), options, _kept_folder[0])
+        return program_store.KeptProgram(jitted, name, key, options, _kept_folder[0])
 
 
     def to_numpy(tree):

@@ -39,6 +39,8 @@ import types
 
 import numpy as np
 
+from common import engine, files
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCE_FOLDERS = ("aegan", "ogan", "common", "collapse", "runs", "experiments", "benchmarks")
 LIBRARIES = ("keras", "jax", "jaxlib", "numpy")  # their versions are in every key
@@ -195,7 +197,7 @@ def compile_settings():
     libraries Keras and JAX trace with, optree and ml_dtypes), XLA's flags, the device and the
     CPU's instruction sets."""
     import jax
-    import jaxlib
+    import jax.lib
     import keras
 
     flags = ""
@@ -206,7 +208,7 @@ def compile_settings():
         pass
     device = jax.devices()[0]
     helpers = tuple(getattr(sys.modules.get(name), "__version__", None) for name in ("optree", "ml_dtypes"))
-    return ("compile", sys.version, np.__version__, keras.__version__, jax.__version__, jaxlib.__version__, helpers,
+    return ("compile", sys.version, np.__version__, keras.__version__, jax.__version__, jax.lib.__version__, helpers,
             os.environ.get("XLA_FLAGS", ""), device.platform, device.device_kind,
             device.client.platform_version, platform.machine(), flags)
 
@@ -298,14 +300,14 @@ class KeptProgram:
         return os.path.join(self.folder, f"{_slug(self.name)}-{digest_}{suffix}")
 
     def _load_or_compile(self, args):
-        named = self._path(digest(self.key, self.signature), NAME_SUFFIX)
+        named = self._path(digest(self.key, self.options, self.signature), NAME_SUFFIX)
         program = _read(named)
         if program is not None:
             try:
                 program = program.decode("ascii")
                 assert program.endswith(SUFFIX) and os.path.basename(program) == program
             except (UnicodeDecodeError, AssertionError):
-                _remove_unreadable(named)
+                engine.remove_unreadable_program(named)
             else:
                 compiled = self._load(os.path.join(self.folder, program), args)
                 if compiled is not None:
@@ -341,7 +343,7 @@ class KeptProgram:
             return serialize_executable.deserialize_and_load(
                 payload, jax.tree.structure((args, {})), jax.tree.structure(outputs))
         except Exception:  # whatever unpickling or XLA raises on damaged bytes
-            _remove_unreadable(path)
+            engine.remove_unreadable_program(path)
             return None
 
     def _write(self, path, compiled):
@@ -365,14 +367,6 @@ def _traced(args):
     return any(isinstance(a, jax.core.Tracer) for a in jax.tree.leaves(args))
 
 
-def _remove_unreadable(path):
-    print(f"warning: compiled program {path} cannot be read: removed, it compiles afresh", file=sys.stderr)
-    try:
-        os.remove(path)
-    except OSError:
-        pass
-
-
 def _read(path):
     try:
         with open(path, "rb") as f:
@@ -382,15 +376,9 @@ def _read(path):
 
 
 def _write_atomically(path, data):
-    temporary = f"{path}.{os.getpid()}.tmp"
+    """Write data whole at path (files.write_atomic); False where the disk refused it."""
     try:
-        with open(temporary, "wb") as f:
-            f.write(data)
-        os.replace(temporary, path)
+        files.write_atomic(path, lambda f: f.write(data))
         return True
     except OSError:
-        try:
-            os.remove(temporary)
-        except OSError:
-            pass
         return False
